@@ -1,0 +1,35 @@
+# The two commands of README.md: `make serve` and `make test`.
+GO      ?= go
+NPM     ?= npm
+INTEROP := test/interop
+
+.PHONY: serve test unit interop deps vet fuzz bench
+
+serve:
+	$(GO) run ./cmd/sockio serve
+
+# test runs everything: vet, Go unit tests with the race detector, a short
+# fuzz pass over every parser, and the interop suites against real peers.
+test: vet unit fuzz interop
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs briefly on top of its seed corpus in testdata/.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./engineio/packet
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=$(FUZZTIME) ./engineio/packet
+	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) ./parser
+
+deps:
+	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund
+
+interop: deps
+	cd $(INTEROP) && node --test --test-concurrency=1 --test-timeout=120000
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...

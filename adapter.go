@@ -1,0 +1,104 @@
+package sockio
+
+import (
+	"context"
+	"time"
+
+	"github.com/sockio/sockio/parser"
+)
+
+// BroadcastFlags modify how a broadcast is delivered.
+type BroadcastFlags struct {
+	// Volatile packets may be dropped when a client cannot take them now.
+	Volatile bool `json:"volatile,omitempty" msgpack:"volatile,omitempty"`
+	// Local limits the broadcast to this node's sockets.
+	Local bool `json:"local,omitempty" msgpack:"local,omitempty"`
+	// NoCompress disables WebSocket compression for the packet.
+	NoCompress bool `json:"-" msgpack:"-"`
+	// Timeout bounds a broadcast with acknowledgements.
+	Timeout time.Duration `json:"-" msgpack:"-"`
+}
+
+// BroadcastOptions select the sockets a broadcast or a server utility
+// applies to: those in any of Rooms (all when empty), minus those in any
+// of Except.
+type BroadcastOptions struct {
+	Rooms  []string
+	Except []string
+	Flags  BroadcastFlags
+}
+
+// Adapter stores which socket is in which room and delivers broadcasts.
+// There is one Adapter per Namespace. The default keeps everything in
+// memory; a cluster adapter (adapter/redis) also forwards broadcasts and
+// requests to other nodes, keeping this interface.
+type Adapter interface {
+	// AddAll adds socket id to rooms.
+	AddAll(id string, rooms []string)
+	// Del removes socket id from room.
+	Del(id, room string)
+	// DelAll removes socket id from all its rooms.
+	DelAll(id string)
+	// SocketRooms returns the rooms of local socket id.
+	SocketRooms(id string) []string
+	// Rooms returns the local rooms.
+	Rooms() []string
+	// Sockets returns the ids of the local sockets selected by rooms (all when empty).
+	Sockets(rooms []string) []string
+
+	// Broadcast sends p to the selected sockets.
+	Broadcast(p *parser.Packet, opts *BroadcastOptions)
+	// BroadcastWithAck sends p to the selected sockets, asking each for an
+	// acknowledgement. onCount is called once per node with the number of
+	// sockets reached there; onAck once per acknowledgement.
+	BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(n int), onAck func(res Args))
+	// ServerCount returns the number of nodes, this one included.
+	ServerCount(ctx context.Context) (int, error)
+
+	// FetchSockets returns the selected sockets, across nodes.
+	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error)
+	// AddSockets makes the selected sockets join rooms.
+	AddSockets(opts *BroadcastOptions, rooms []string)
+	// DelSockets makes the selected sockets leave rooms.
+	DelSockets(opts *BroadcastOptions, rooms []string)
+	// DisconnectSockets disconnects the selected sockets.
+	DisconnectSockets(opts *BroadcastOptions, close bool)
+	// ServerSideEmit sends an event to the other nodes' namespaces. With a
+	// non-nil onDone it waits for each node's acknowledgement.
+	ServerSideEmit(ctx context.Context, args []any, onDone func(err error, res []Args))
+
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// AdapterFactory creates the Adapter of a namespace.
+type AdapterFactory func(nsp *Namespace) Adapter
+
+// RemoteSocket is a socket found by FetchSockets, on this node or another.
+type RemoteSocket struct {
+	ID        string
+	Handshake *Handshake
+	Rooms     []string
+	Data      any
+
+	nsp *Namespace
+}
+
+// Emit sends an event to this socket.
+func (r *RemoteSocket) Emit(event string, args ...any) error {
+	return r.nsp.To(r.ID).Emit(event, args...)
+}
+
+// Join makes the socket join rooms.
+func (r *RemoteSocket) Join(rooms ...string) { r.nsp.In(r.ID).SocketsJoin(rooms...) }
+
+// Leave makes the socket leave rooms.
+func (r *RemoteSocket) Leave(rooms ...string) { r.nsp.In(r.ID).SocketsLeave(rooms...) }
+
+// Disconnect disconnects the socket; close also closes its connection.
+func (r *RemoteSocket) Disconnect(close bool) { r.nsp.In(r.ID).DisconnectSockets(close) }
+
+// NewRemoteSocket describes a socket of another node, for cluster adapters.
+func NewRemoteSocket(nsp *Namespace, id string, hs *Handshake, rooms []string, data any) *RemoteSocket {
+	return &RemoteSocket{ID: id, Handshake: hs, Rooms: rooms, Data: data, nsp: nsp}
+}

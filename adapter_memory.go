@@ -1,0 +1,233 @@
+package sockio
+
+import (
+	"context"
+	"sync"
+
+	"github.com/sockio/sockio/parser"
+)
+
+// MemoryAdapter is the default Adapter: rooms in memory, delivery to this
+// node's sockets. Cluster adapters embed it for their local part.
+type MemoryAdapter struct {
+	nsp *Namespace
+
+	mu    sync.RWMutex
+	rooms map[string]map[string]struct{} // room → socket ids
+	sids  map[string]map[string]struct{} // socket id → rooms
+}
+
+var _ Adapter = (*MemoryAdapter)(nil)
+
+// NewMemoryAdapter returns the in-memory adapter of nsp.
+func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
+	return &MemoryAdapter{
+		nsp:   nsp,
+		rooms: make(map[string]map[string]struct{}),
+		sids:  make(map[string]map[string]struct{}),
+	}
+}
+
+// Namespace returns the adapter's namespace.
+func (a *MemoryAdapter) Namespace() *Namespace { return a.nsp }
+
+// AddAll implements Adapter.
+func (a *MemoryAdapter) AddAll(id string, rooms []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	mine := a.sids[id]
+	if mine == nil {
+		mine = make(map[string]struct{}, len(rooms))
+		a.sids[id] = mine
+	}
+	for _, r := range rooms {
+		mine[r] = struct{}{}
+		members := a.rooms[r]
+		if members == nil {
+			members = make(map[string]struct{})
+			a.rooms[r] = members
+		}
+		members[id] = struct{}{}
+	}
+}
+
+// Del implements Adapter.
+func (a *MemoryAdapter) Del(id, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if mine := a.sids[id]; mine != nil {
+		delete(mine, room)
+	}
+	a.delMemberLocked(room, id)
+}
+
+// DelAll implements Adapter.
+func (a *MemoryAdapter) DelAll(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for room := range a.sids[id] {
+		a.delMemberLocked(room, id)
+	}
+	delete(a.sids, id)
+}
+
+func (a *MemoryAdapter) delMemberLocked(room, id string) {
+	if members := a.rooms[room]; members != nil {
+		delete(members, id)
+		if len(members) == 0 {
+			delete(a.rooms, room)
+		}
+	}
+}
+
+// SocketRooms implements Adapter.
+func (a *MemoryAdapter) SocketRooms(id string) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	mine := a.sids[id]
+	if mine == nil {
+		return nil
+	}
+	out := make([]string, 0, len(mine))
+	for r := range mine {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Rooms implements Adapter.
+func (a *MemoryAdapter) Rooms() []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.rooms))
+	for r := range a.rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Sockets implements Adapter.
+func (a *MemoryAdapter) Sockets(rooms []string) []string {
+	var out []string
+	a.apply(&BroadcastOptions{Rooms: rooms}, func(s *Socket) { out = append(out, s.id) })
+	return out
+}
+
+// apply calls fn for each local socket selected by opts. The selection is
+// taken under the lock; fn runs outside it.
+func (a *MemoryAdapter) apply(opts *BroadcastOptions, fn func(*Socket)) {
+	ids := a.selectIDs(opts)
+	for _, id := range ids {
+		if s := a.nsp.socket(id); s != nil {
+			fn(s)
+		}
+	}
+}
+
+func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	excluded := func(id string) bool {
+		for _, r := range opts.Except {
+			if _, ok := a.rooms[r][id]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	if len(opts.Rooms) == 0 {
+		ids := make([]string, 0, len(a.sids))
+		for id := range a.sids {
+			if !excluded(id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	if len(opts.Rooms) == 1 {
+		members := a.rooms[opts.Rooms[0]]
+		ids := make([]string, 0, len(members))
+		for id := range members {
+			if !excluded(id) {
+				ids = append(ids, id)
+			}
+		}
+		return ids
+	}
+	seen := make(map[string]struct{})
+	var ids []string
+	for _, r := range opts.Rooms {
+		for id := range a.rooms[r] {
+			if _, dup := seen[id]; dup || excluded(id) {
+				continue
+			}
+			seen[id] = struct{}{}
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// Broadcast implements Adapter: the packet is encoded once and the same
+// bytes go to every socket.
+func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
+	enc := encode(p)
+	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags) })
+}
+
+// BroadcastWithAck implements Adapter. Every socket gets the same ack id,
+// so the packet is still encoded once.
+func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(Args)) {
+	p.ID, p.HasID = a.nsp.nextAckID(), true
+	enc := encode(p)
+	n := 0
+	a.apply(opts, func(s *Socket) {
+		if !s.registerAck(p.ID, func(err error, res Args) {
+			if err == nil {
+				onAck(res)
+			}
+		}, opts.Flags.Timeout, false) {
+			return
+		}
+		n++
+		s.deliver(p, enc, &opts.Flags)
+	})
+	onCount(n)
+}
+
+// ServerCount implements Adapter: a single node.
+func (a *MemoryAdapter) ServerCount(context.Context) (int, error) { return 1, nil }
+
+// FetchSockets implements Adapter.
+func (a *MemoryAdapter) FetchSockets(_ context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error) {
+	var out []*RemoteSocket
+	a.apply(opts, func(s *Socket) {
+		out = append(out, &RemoteSocket{ID: s.id, Handshake: s.hs, Rooms: s.Rooms(), Data: s.Data(), nsp: a.nsp})
+	})
+	return out, nil
+}
+
+// AddSockets implements Adapter.
+func (a *MemoryAdapter) AddSockets(opts *BroadcastOptions, rooms []string) {
+	a.apply(opts, func(s *Socket) { s.Join(rooms...) })
+}
+
+// DelSockets implements Adapter.
+func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []string) {
+	a.apply(opts, func(s *Socket) { s.Leave(rooms...) })
+}
+
+// DisconnectSockets implements Adapter.
+func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
+	a.apply(opts, func(s *Socket) { s.Disconnect(close) })
+}
+
+// ServerSideEmit implements Adapter: there is no other node to reach.
+func (a *MemoryAdapter) ServerSideEmit(_ context.Context, _ []any, onDone func(error, []Args)) {
+	if onDone != nil {
+		onDone(nil, nil)
+	}
+}
+
+// Close implements Adapter.
+func (a *MemoryAdapter) Close() error { return nil }

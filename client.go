@@ -1,0 +1,280 @@
+package sockio
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/engineio"
+	"github.com/sockio/sockio/engineio/packet"
+	"github.com/sockio/sockio/parser"
+)
+
+// maxPending bounds the events waiting for a client's handlers; past it the
+// connection's reads wait, which pushes back on the peer.
+const maxPending = 256
+
+// Client is one Engine.IO connection, multiplexing the client's sockets
+// (one per namespace), as in the reference.
+type Client struct {
+	server *Server
+	conn   *engineio.Session
+
+	rmu     sync.Mutex // serialises decoding
+	decoder parser.Decoder
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace name
+	connectTimer *time.Timer
+	closed       bool
+
+	// The work queue: events and callbacks of this client run one at a
+	// time, in order, on a goroutine that exists only while there is work.
+	wmu     sync.Mutex
+	wcond   sync.Cond
+	work    []task
+	running bool
+	stopped bool
+}
+
+type task struct {
+	p  *parser.Packet
+	fn func()
+}
+
+func newClient(srv *Server, conn *engineio.Session) *Client {
+	c := &Client{server: srv, conn: conn, sockets: make(map[string]*Socket)}
+	c.decoder.MaxAttachments = srv.opts.MaxAttachments
+	c.wcond.L = &c.wmu
+	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
+		c.mu.Lock()
+		none := len(c.sockets) == 0
+		c.mu.Unlock()
+		if none {
+			conn.CloseWithReason(engineio.ReasonForcedClose)
+		}
+	})
+	return c
+}
+
+// Conn is the underlying Engine.IO session.
+func (c *Client) Conn() *engineio.Session { return c.conn }
+
+// OnMessage implements engineio.Handler.
+func (c *Client) OnMessage(data []byte, binary bool) {
+	c.rmu.Lock()
+	p, err := c.decoder.Add(data, binary)
+	c.rmu.Unlock()
+	if err != nil {
+		c.closeParseError(err)
+		return
+	}
+	if p == nil {
+		return
+	}
+	switch p.Type {
+	case parser.Ack, parser.BinaryAck:
+		// Acks skip the queue: a handler blocked in EmitWithAck waits for one.
+		if s := c.socket(p.Namespace); s != nil {
+			s.onAck(p)
+		}
+	case parser.ConnectError:
+		c.closeParseError(fmt.Errorf("client sent CONNECT_ERROR"))
+	default:
+		c.enqueue(task{p: p}, true)
+	}
+}
+
+// OnClose implements engineio.Handler.
+func (c *Client) OnClose(reason string, _ error) {
+	c.mu.Lock()
+	c.closed = true
+	c.connectTimer.Stop()
+	c.mu.Unlock()
+	c.enqueue(task{fn: func() {
+		for _, s := range c.allSockets() {
+			s.finishClose(reason)
+		}
+	}}, false)
+	c.wmu.Lock()
+	c.stopped = true
+	c.wcond.Broadcast()
+	c.wmu.Unlock()
+}
+
+func (c *Client) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+func (c *Client) allSockets() []*Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (c *Client) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// enqueue adds a task; bounded tasks wait while the queue is full.
+func (c *Client) enqueue(t task, bounded bool) {
+	c.wmu.Lock()
+	for bounded && len(c.work) >= maxPending && !c.stopped {
+		c.wcond.Wait()
+	}
+	c.work = append(c.work, t)
+	if !c.running {
+		c.running = true
+		go c.run()
+	}
+	c.wmu.Unlock()
+}
+
+func (c *Client) run() {
+	for {
+		c.wmu.Lock()
+		if len(c.work) == 0 {
+			c.running = false
+			c.work = c.work[:0]
+			c.wmu.Unlock()
+			return
+		}
+		t := c.work[0]
+		c.work[0] = task{}
+		c.work = c.work[1:]
+		if len(c.work) == maxPending-1 {
+			c.wcond.Broadcast()
+		}
+		c.wmu.Unlock()
+		if t.fn != nil {
+			t.fn()
+		} else {
+			c.handle(t.p)
+		}
+	}
+}
+
+// handle processes one packet on the worker, in arrival order.
+func (c *Client) handle(p *parser.Packet) {
+	if p.Type == parser.Connect {
+		c.connect(p)
+		return
+	}
+	s := c.socket(p.Namespace)
+	if s == nil {
+		// The reference closes a connection that talks to a namespace it
+		// did not join.
+		c.closeParseError(fmt.Errorf("packet for unknown namespace %q", p.Namespace))
+		return
+	}
+	switch p.Type {
+	case parser.Event, parser.BinaryEvent:
+		s.onEvent(p)
+	case parser.Disconnect:
+		if s.beginClose() {
+			s.finishClose(ReasonClientNamespaceDisconnect)
+		}
+	}
+}
+
+func (c *Client) connect(p *parser.Packet) {
+	name := p.Namespace
+	if c.socket(name) != nil {
+		c.closeParseError(fmt.Errorf("second CONNECT to %q", name))
+		return
+	}
+	var auth map[string]any
+	if len(p.Data) > 0 {
+		if err := json.Unmarshal(p.Data, &auth); err != nil {
+			c.closeParseError(fmt.Errorf("bad CONNECT payload: %w", err))
+			return
+		}
+	}
+	if auth == nil {
+		auth = map[string]any{}
+	}
+	nsp := c.server.namespaceFor(name, auth)
+	if nsp == nil {
+		c.connectError(name, &ConnectError{Message: "Invalid namespace"})
+		return
+	}
+	s := newSocket(nsp, c, auth)
+	if err := nsp.connect(s); err != nil {
+		c.connectError(name, err)
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = s
+	c.connectTimer.Stop()
+	c.mu.Unlock()
+
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	nsp.add(s)
+	s.Join(s.id)
+	sid, _ := json.Marshal(map[string]string{"sid": s.id})
+	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: sid}), &BroadcastFlags{})
+	for _, fn := range nsp.connectionHandlers() {
+		fn(s)
+	}
+}
+
+func (c *Client) connectError(nsp string, err error) {
+	ce, ok := err.(*ConnectError)
+	if !ok {
+		ce = &ConnectError{Message: err.Error()}
+	}
+	body := struct {
+		Message string `json:"message"`
+		Data    any    `json:"data,omitempty"`
+	}{ce.Message, ce.Data}
+	data, merr := json.Marshal(body)
+	if merr != nil {
+		data, _ = json.Marshal(map[string]string{"message": ce.Message})
+	}
+	_ = c.write(encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
+}
+
+// write hands encoded packets to the connection.
+func (c *Client) write(pkts []packet.Packet, flags *BroadcastFlags) error {
+	opts := engineio.SendOptions{NoCompress: flags.NoCompress}
+	if flags.Volatile {
+		if !c.conn.SendVolatile(opts, pkts...) {
+			return nil // dropped, as volatile allows
+		}
+		return nil
+	}
+	return c.conn.Send(opts, pkts...)
+}
+
+// disconnectAll disconnects every socket of the client, then closes the
+// connection once the DISCONNECT packets are out.
+func (c *Client) disconnectAll() {
+	for _, s := range c.allSockets() {
+		if s.beginClose() {
+			_ = c.write(encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
+			c.enqueue(task{fn: func() { s.finishClose(ReasonServerNamespaceDisconnect) }}, false)
+		}
+	}
+	c.conn.Close()
+}
+
+func (c *Client) closeParseError(error) {
+	c.conn.CloseWithReason(engineio.ReasonParseError)
+}

@@ -1,0 +1,69 @@
+package engineio
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// Error codes of the reference server, sent as {"code":N,"message":"..."}.
+const (
+	CodeUnknownTransport    = 0
+	CodeUnknownSID          = 1
+	CodeBadHandshakeMethod  = 2
+	CodeBadRequest          = 3
+	CodeForbidden           = 4
+	CodeUnsupportedProtocol = 5
+)
+
+var codeMessages = [...]string{
+	"Transport unknown",
+	"Session ID unknown",
+	"Bad handshake method",
+	"Bad request",
+	"Forbidden",
+	"Unsupported protocol version",
+}
+
+// Close reasons, as the reference names them.
+const (
+	ReasonTransportClose = "transport close"
+	ReasonTransportError = "transport error"
+	ReasonParseError     = "parse error"
+	ReasonPingTimeout    = "ping timeout"
+	ReasonForcedClose    = "forced close"
+	ReasonServerShutdown = "server shutting down"
+	// ReasonSlowConsumer is ours: the session's send queue filled up.
+	ReasonSlowConsumer = "slow consumer"
+)
+
+// Errors passed to Handler.OnClose along with the reason.
+var (
+	ErrClosed          = errors.New("engineio: session closed")
+	ErrQueueFull       = errors.New("engineio: send queue full")
+	ErrPayloadTooLarge = errors.New("engineio: payload exceeds maxHttpBufferSize")
+	ErrPollOverlap     = errors.New("engineio: overlapping poll requests")
+	ErrPollAborted     = errors.New("engineio: poll request closed prematurely")
+	ErrBadHeartbeat    = errors.New("engineio: ping from client (invalid heartbeat direction)")
+)
+
+// writeError answers a refused request as the reference does.
+func writeError(w http.ResponseWriter, code int, message string) {
+	if message == "" {
+		message = codeMessages[code]
+	}
+	status := http.StatusBadRequest
+	if code == CodeForbidden {
+		status = http.StatusForbidden
+	}
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{code, message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,145 @@
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/sockio/sockio/engineio/packet"
+)
+
+var errStop = errors.New("stop")
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// servePoll answers a long-polling GET with everything queued, waiting
+// until there is something to send.
+func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.poll != nil {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		s.finish(ReasonTransportError, ErrPollOverlap, packet.Close)
+		return
+	}
+	wake := make(chan struct{}, 1)
+	s.poll = wake
+	var (
+		pkts  []frame
+		owned bool // pkts came from the queue and goes back to it
+		one   [1]frame
+	)
+	for {
+		if s.state == stateClosed {
+			one[0] = frame{Packet: packet.Packet{Type: s.pollFinal}}
+			pkts = one[:]
+			break
+		}
+		if len(s.queue) > 0 && s.transport == Polling {
+			pkts, owned = s.takeLocked(), true
+			break
+		}
+		if s.transport != Polling || s.probed {
+			// Upgrading or upgraded: release the client's poll so it can pause.
+			one[0] = frame{Packet: packet.Packet{Type: packet.Noop}}
+			pkts = one[:]
+			break
+		}
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-r.Context().Done():
+			s.mu.Lock()
+			if s.poll == wake {
+				s.poll = nil
+			}
+			s.mu.Unlock()
+			s.finish(ReasonTransportError, ErrPollAborted, packet.Close)
+			return
+		}
+		s.mu.Lock()
+	}
+	if s.poll == wake {
+		s.poll = nil
+	}
+	closing := owned && s.state == stateClosing && pkts[len(pkts)-1].Type == packet.Close
+	s.mu.Unlock()
+
+	bp := payloadPool.Get().(*[]byte)
+	body := (*bp)[:0]
+	for i := range pkts {
+		if i > 0 {
+			body = append(body, packet.Separator)
+		}
+		body = packet.AppendText(body, pkts[i].Packet)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	if cap(body) <= 1<<20 {
+		*bp = body[:0]
+		payloadPool.Put(bp)
+	}
+	if owned {
+		s.mu.Lock()
+		s.giveBackLocked(pkts)
+		s.mu.Unlock()
+	}
+	if closing {
+		s.finish("", nil, packet.Close)
+	}
+}
+
+// servePost handles a polling POST: a payload of packets from the client.
+func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.posting {
+		s.mu.Unlock()
+		w.WriteHeader(http.StatusBadRequest)
+		s.finish(ReasonTransportError, ErrPollOverlap, packet.Close)
+		return
+	}
+	s.posting = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.posting = false
+		s.mu.Unlock()
+	}()
+
+	max := s.srv.opts.MaxHTTPBufferSize
+	if r.ContentLength > max {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		s.finish(ReasonTransportError, ErrPayloadTooLarge, packet.Close)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		s.finish(ReasonTransportError, err, packet.Close)
+		return
+	}
+	if int64(len(body)) > max {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		s.finish(ReasonTransportError, ErrPayloadTooLarge, packet.Close)
+		return
+	}
+	err = packet.DecodePayload(body, 0, func(p packet.Packet) error {
+		if !s.onPacket(p) {
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		s.finish(ReasonParseError, err, packet.Close)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok")
+}

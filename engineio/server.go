@@ -1,0 +1,270 @@
+package engineio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/engineio/packet"
+)
+
+// Server is an Engine.IO server. It is an http.Handler: mount it on the
+// path the clients use (by default "/engine.io/" or, under Socket.IO,
+// "/socket.io/"); it does not look at the path itself.
+type Server struct {
+	opts   Options
+	onConn func(*Session)
+
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	closed   bool
+	allDone  chan struct{} // closed when closed and no session is left
+}
+
+// NewServer returns a server with opts, defaults filled in.
+func NewServer(opts Options) *Server {
+	return &Server{opts: opts.withDefaults(), sessions: make(map[string]*Session)}
+}
+
+// Options returns the options in force, defaults filled in.
+func (srv *Server) Options() Options { return srv.opts }
+
+// OnConnection sets the callback run for each new session, before the
+// handshake answer leaves: set the session's Handler there.
+func (srv *Server) OnConnection(fn func(*Session)) { srv.onConn = fn }
+
+// Count returns the number of open sessions.
+func (srv *Server) Count() int {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return len(srv.sessions)
+}
+
+// Session returns the open session with id, or nil.
+func (srv *Server) Session(id string) *Session {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return srv.sessions[id]
+}
+
+// ServeHTTP serves the Engine.IO protocol.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.opts.CORS != nil && srv.opts.CORS.apply(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	transport := q.Get("transport")
+	if !srv.opts.allows(transport) {
+		writeError(w, CodeUnknownTransport, "")
+		return
+	}
+	upgrade := wsconnIsUpgrade(r)
+	if sid := q.Get("sid"); sid != "" {
+		s := srv.Session(sid)
+		if s == nil {
+			writeError(w, CodeUnknownSID, "")
+			return
+		}
+		if upgrade {
+			if transport != WebSocket {
+				writeError(w, CodeBadRequest, "")
+				return
+			}
+			if err := srv.allowRequest(r); err != nil {
+				writeError(w, CodeForbidden, err.Error())
+				return
+			}
+			s.upgrade(w, r)
+			return
+		}
+		if s.Transport() != transport {
+			writeError(w, CodeBadRequest, "")
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			s.servePoll(w, r)
+		case http.MethodPost:
+			s.servePost(w, r)
+		default:
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		return
+	}
+	if r.Method != http.MethodGet {
+		writeError(w, CodeBadHandshakeMethod, "")
+		return
+	}
+	if transport == WebSocket && !upgrade {
+		writeError(w, CodeBadRequest, "")
+		return
+	}
+	if err := srv.allowRequest(r); err != nil {
+		writeError(w, CodeForbidden, err.Error())
+		return
+	}
+	if q.Get("EIO") != "4" {
+		writeError(w, CodeUnsupportedProtocol, "")
+		return
+	}
+	srv.handshake(w, r, transport)
+}
+
+func (srv *Server) allowRequest(r *http.Request) error {
+	if srv.opts.AllowRequest == nil {
+		return nil
+	}
+	return srv.opts.AllowRequest(r)
+}
+
+// handshake opens a session on transport and answers with the open packet.
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
+	s := &Session{
+		id:        newID(),
+		srv:       srv,
+		transport: transport,
+		done:      make(chan struct{}),
+		hs: Handshake{
+			Header:     r.Header.Clone(),
+			Query:      r.URL.Query(),
+			RemoteAddr: r.RemoteAddr,
+			Host:       r.Host,
+			URL:        r.URL.RequestURI(),
+			Secure:     r.TLS != nil,
+			Time:       time.Now(),
+		},
+	}
+	var header http.Header
+	if c := srv.opts.Cookie; c != nil {
+		header = http.Header{}
+		header.Add("Set-Cookie", srv.cookie(s.id).String())
+		if transport == Polling {
+			w.Header().Add("Set-Cookie", srv.cookie(s.id).String())
+		}
+	}
+
+	upgrades := []string{}
+	if transport == Polling && !srv.opts.DisableUpgrades && srv.opts.allows(WebSocket) {
+		upgrades = append(upgrades, WebSocket)
+	}
+	open, _ := json.Marshal(struct {
+		SID          string   `json:"sid"`
+		Upgrades     []string `json:"upgrades"`
+		PingInterval int64    `json:"pingInterval"`
+		PingTimeout  int64    `json:"pingTimeout"`
+		MaxPayload   int64    `json:"maxPayload"`
+	}{s.id, upgrades, srv.opts.PingInterval.Milliseconds(), srv.opts.PingTimeout.Milliseconds(), srv.opts.MaxHTTPBufferSize})
+
+	if transport == WebSocket {
+		ws, err := srv.accept(w, r, header)
+		if err != nil {
+			return
+		}
+		s.ws = ws
+	}
+	if !srv.add(s) {
+		if s.ws != nil {
+			_ = s.ws.Close(1001, "server shutting down")
+		} else {
+			writeError(w, CodeBadRequest, "server is closing")
+		}
+		return
+	}
+	s.mu.Lock()
+	s.timer = time.AfterFunc(srv.opts.PingInterval, s.onTimer)
+	s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Open, Data: open}})
+	s.mu.Unlock()
+	if srv.onConn != nil {
+		srv.onConn(s)
+	}
+	if transport == WebSocket {
+		s.mu.Lock()
+		s.kickLocked()
+		s.mu.Unlock()
+		s.readWebSocket(s.ws)
+		return
+	}
+	s.servePoll(w, r)
+}
+
+func (srv *Server) cookie(sid string) *http.Cookie {
+	c := srv.opts.Cookie
+	ck := &http.Cookie{Name: c.Name, Value: sid, Path: c.Path, HttpOnly: c.HTTPOnly, SameSite: c.SameSite, Secure: c.Secure, MaxAge: c.MaxAge}
+	if ck.Name == "" {
+		ck.Name = "io"
+	}
+	if ck.Path == "" {
+		ck.Path = "/"
+	}
+	if ck.SameSite == 0 {
+		ck.SameSite = http.SameSiteLaxMode
+	}
+	return ck
+}
+
+func (srv *Server) add(s *Session) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closed {
+		return false
+	}
+	srv.sessions[s.id] = s
+	return true
+}
+
+func (srv *Server) remove(s *Session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.sessions[s.id] == s {
+		delete(srv.sessions, s.id)
+	}
+	if srv.closed && len(srv.sessions) == 0 && srv.allDone != nil {
+		close(srv.allDone)
+		srv.allDone = nil
+	}
+}
+
+// Close refuses new sessions, closes every session with reason (flushing
+// what each has queued), and waits until all are gone or ctx ends.
+func (srv *Server) Close(ctx context.Context, reason string) error {
+	if reason == "" {
+		reason = ReasonServerShutdown
+	}
+	srv.mu.Lock()
+	srv.closed = true
+	done := make(chan struct{})
+	if len(srv.sessions) == 0 {
+		close(done)
+	} else {
+		srv.allDone = done
+	}
+	list := make([]*Session, 0, len(srv.sessions))
+	for _, s := range srv.sessions {
+		list = append(list, s)
+	}
+	srv.mu.Unlock()
+	for _, s := range list {
+		s.CloseWithReason(reason)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, s := range list {
+			s.finish(reason, nil, packet.Close)
+		}
+		return ctx.Err()
+	}
+}
+
+// newID returns a random session id: 15 bytes, base64url (20 characters).
+func newID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,329 @@
+package engineio
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/engineio/packet"
+	"github.com/sockio/sockio/internal/wsconn"
+)
+
+// Handler receives a session's events. The engine calls OnMessage from one
+// goroutine at a time, in arrival order; a handler that blocks holds up the
+// session's reads (and so its heartbeat), so it should hand work off.
+type Handler interface {
+	// OnMessage is called for each message packet. data is only valid
+	// during the call.
+	OnMessage(data []byte, binary bool)
+	// OnClose is called once, when the session ends, with the reference's
+	// reason ("transport close", "ping timeout", ...) and the cause if any.
+	OnClose(reason string, err error)
+}
+
+// Handshake describes the request that opened a session.
+type Handshake struct {
+	Header     http.Header
+	Query      url.Values
+	RemoteAddr string
+	Host       string
+	URL        string
+	Secure     bool
+	Time       time.Time
+}
+
+type state uint8
+
+const (
+	stateOpen state = iota
+	stateClosing
+	stateClosed
+)
+
+// Session is one Engine.IO connection, whatever its transport.
+type Session struct {
+	id  string
+	srv *Server
+	hs  Handshake
+
+	mu        sync.Mutex
+	state     state
+	transport string
+	handler   Handler
+
+	// The send queue, shared by both transports so that a transport switch
+	// neither loses nor repeats a packet. spare is the drained slice, kept
+	// to avoid an allocation per flush.
+	queue       []frame
+	spare       []frame
+	queuedBytes int
+
+	poll      chan struct{} // non-nil while a GET is pending
+	pollFinal packet.Type   // answer to a pending GET once the session is closed
+	posting   bool
+
+	ws       *wsconn.Conn
+	flushing bool // a websocket writer goroutine is draining the queue
+
+	upgrading bool         // a websocket is probing
+	probed    bool         // it sent 2probe: answer polls with noop
+	probeWS   *wsconn.Conn // the probing websocket, closed with the session
+
+	timer        *time.Timer // heartbeat, then the close-flush deadline
+	awaitingPong bool
+
+	closeReason string
+	closeErr    error
+	done        chan struct{}
+}
+
+// ID is the session id (the Engine.IO sid).
+func (s *Session) ID() string { return s.id }
+
+// Handshake returns the request data that opened the session.
+func (s *Session) Handshake() *Handshake { return &s.hs }
+
+// Transport is the current transport name.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// SetHandler sets the receiver of the session's events. Call it from the
+// server's OnConnection callback, before any message can arrive.
+func (s *Session) SetHandler(h Handler) {
+	s.mu.Lock()
+	s.handler = h
+	s.mu.Unlock()
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// SendOptions modify how packets are sent.
+type SendOptions struct {
+	// NoCompress sends without WebSocket compression.
+	NoCompress bool
+}
+
+// frame is a queued packet with its send options.
+type frame struct {
+	packet.Packet
+	noCompress bool
+}
+
+// Send queues packets for the client, in order and atomically (the
+// attachments of a binary Socket.IO packet stay together). Data slices are
+// not copied and must not change afterwards: one broadcast shares them.
+func (s *Session) Send(opts SendOptions, pkts ...packet.Packet) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return ErrClosed
+	}
+	if !s.fits(pkts) {
+		s.closeLocked(ReasonSlowConsumer, ErrQueueFull)
+		return ErrQueueFull
+	}
+	s.enqueueLocked(opts, pkts...)
+	return nil
+}
+
+// SendVolatile queues packets only if the transport can take them right
+// now, as the reference does for volatile emits; it reports whether it did.
+func (s *Session) SendVolatile(opts SendOptions, pkts ...packet.Packet) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || !s.writableLocked() || !s.fits(pkts) {
+		return false
+	}
+	s.enqueueLocked(opts, pkts...)
+	return true
+}
+
+// Close ends the session after flushing what is queued, with reason
+// "forced close".
+func (s *Session) Close() { s.CloseWithReason(ReasonForcedClose) }
+
+// CloseWithReason ends the session after flushing what is queued.
+func (s *Session) CloseWithReason(reason string) {
+	s.mu.Lock()
+	s.closeLocked(reason, nil)
+	s.mu.Unlock()
+}
+
+func (s *Session) writableLocked() bool {
+	switch s.transport {
+	case Polling:
+		return s.poll != nil && len(s.queue) == 0
+	default:
+		return !s.flushing
+	}
+}
+
+func (s *Session) fits(pkts []packet.Packet) bool {
+	n := 0
+	for _, p := range pkts {
+		n += len(p.Data) + 1
+	}
+	o := &s.srv.opts
+	return len(s.queue)+len(pkts) <= o.MaxBufferedPackets && s.queuedBytes+n <= o.MaxBufferedBytes
+}
+
+func (s *Session) enqueueLocked(opts SendOptions, pkts ...packet.Packet) {
+	for _, p := range pkts {
+		s.queuedBytes += len(p.Data) + 1
+		s.queue = append(s.queue, frame{p, opts.NoCompress})
+	}
+	s.kickLocked()
+}
+
+// kickLocked gets queued packets moving on the current transport.
+func (s *Session) kickLocked() {
+	switch s.transport {
+	case Polling:
+		s.wakePollLocked()
+	case WebSocket:
+		if !s.flushing && len(s.queue) > 0 && s.ws != nil {
+			s.flushing = true
+			go s.flushWebSocket(s.ws)
+		}
+	}
+}
+
+func (s *Session) wakePollLocked() {
+	if s.poll != nil {
+		select {
+		case s.poll <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// takeLocked hands the queued packets to a writer and resets the queue.
+// The caller returns the slice with giveBack.
+func (s *Session) takeLocked() []frame {
+	pkts := s.queue
+	s.queue = s.spare[:0]
+	s.spare = nil
+	s.queuedBytes = 0
+	return pkts
+}
+
+func (s *Session) giveBackLocked(pkts []frame) {
+	clear(pkts) // drop references to shared payloads
+	if s.spare == nil && cap(pkts) <= 1024 {
+		s.spare = pkts[:0]
+	}
+}
+
+// closeLocked starts a graceful close: the queue is flushed (on polling it
+// ends with a close packet) and then the session is finished.
+func (s *Session) closeLocked(reason string, err error) {
+	if s.state != stateOpen {
+		return
+	}
+	s.state = stateClosing
+	s.closeReason, s.closeErr = reason, err
+	s.awaitingPong = false
+	switch s.transport {
+	case Polling:
+		s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Close}})
+		s.wakePollLocked()
+		// A client that never polls again must not hold the session.
+		s.timer.Reset(s.srv.opts.PingTimeout)
+	case WebSocket:
+		if !s.flushing {
+			go s.finish(reason, err, packet.Close)
+		}
+		// Otherwise the writer finishes the session once the queue is empty.
+	}
+}
+
+// finish ends the session at once: no more flushing.
+func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	if s.state == stateClosing && s.closeReason != "" {
+		reason, err = s.closeReason, s.closeErr
+	}
+	s.state = stateClosed
+	s.pollFinal = pollAnswer
+	s.timer.Stop()
+	ws, probe, h := s.ws, s.probeWS, s.handler
+	s.wakePollLocked()
+	clear(s.queue)
+	s.queue, s.spare, s.queuedBytes = nil, nil, 0
+	s.mu.Unlock()
+
+	s.srv.remove(s)
+	if ws != nil {
+		_ = ws.Close(wsconn.CloseNormal, "")
+	}
+	if probe != nil {
+		_ = probe.CloseNow()
+	}
+	close(s.done)
+	if h != nil {
+		h.OnClose(reason, err)
+	}
+}
+
+// onTimer drives the heartbeat: send a ping, then expect a pong in time.
+func (s *Session) onTimer() {
+	s.mu.Lock()
+	switch {
+	case s.state == stateClosing:
+		s.mu.Unlock()
+		s.finish("", nil, packet.Close)
+		return
+	case s.state == stateClosed:
+		s.mu.Unlock()
+		return
+	case s.awaitingPong:
+		s.mu.Unlock()
+		s.finish(ReasonPingTimeout, nil, packet.Close)
+		return
+	}
+	s.awaitingPong = true
+	s.timer.Reset(s.srv.opts.PingTimeout)
+	// The ping bypasses the queue bound: it is tiny and the heartbeat must go.
+	s.enqueueLocked(SendOptions{}, packet.Packet{Type: packet.Ping})
+	s.mu.Unlock()
+}
+
+// onPacket handles a packet from the client on the active transport. It
+// returns false when the session ended and reading must stop.
+func (s *Session) onPacket(p packet.Packet) bool {
+	switch p.Type {
+	case packet.Message:
+		s.mu.Lock()
+		h, open := s.handler, s.state != stateClosed
+		s.mu.Unlock()
+		if open && h != nil {
+			h.OnMessage(p.Data, p.Binary)
+		}
+		return open
+	case packet.Pong:
+		s.mu.Lock()
+		if s.awaitingPong && s.state == stateOpen {
+			s.awaitingPong = false
+			s.timer.Reset(s.srv.opts.PingInterval)
+		}
+		s.mu.Unlock()
+	case packet.Ping:
+		s.finish(ReasonTransportError, ErrBadHeartbeat, packet.Close)
+		return false
+	case packet.Close:
+		// The client leaves; a pending poll is released with a noop.
+		s.finish(ReasonTransportClose, nil, packet.Noop)
+		return false
+	}
+	// open, upgrade and noop from a client carry nothing for us.
+	return true
+}

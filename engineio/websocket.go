@@ -1,0 +1,218 @@
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sockio/sockio/engineio/packet"
+	"github.com/sockio/sockio/internal/wsconn"
+)
+
+// heads holds the one-byte text prefix of each packet type, so writing a
+// text packet needs no concatenation.
+var heads = [...][]byte{{'0'}, {'1'}, {'2'}, {'3'}, {'4'}, {'5'}, {'6'}}
+
+var probe = []byte("probe")
+
+func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.Header) (*wsconn.Conn, error) {
+	opts := wsconn.AcceptOptions{
+		ReadLimit: srv.opts.MaxHTTPBufferSize,
+		Header:    header,
+	}
+	if d := srv.opts.PerMessageDeflate; d != nil {
+		opts.Compression = true
+		opts.CompressionThreshold = d.Threshold
+	}
+	return wsconn.Accept(w, r, opts)
+}
+
+// readWebSocket reads packets until the connection or the session ends.
+func (s *Session) readWebSocket(ws *wsconn.Conn) {
+	for {
+		p, err := readPacket(ws)
+		if err != nil {
+			s.finish(readFailure(err))
+			return
+		}
+		if !s.onPacket(p) {
+			return
+		}
+	}
+}
+
+func readPacket(ws *wsconn.Conn) (packet.Packet, error) {
+	typ, data, err := ws.Read()
+	if err != nil {
+		return packet.Packet{}, err
+	}
+	if typ == wsconn.Binary {
+		return packet.DecodeBinary(data), nil
+	}
+	p, err := packet.DecodeText(data)
+	if err != nil {
+		return p, &parseError{err}
+	}
+	return p, nil
+}
+
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
+func (e *parseError) Unwrap() error { return e.err }
+
+// readFailure maps a read error to the reference's close reason.
+func readFailure(err error) (string, error, packet.Type) {
+	var pe *parseError
+	switch {
+	case errors.As(err, &pe):
+		return ReasonParseError, err, packet.Close
+	case errors.Is(err, wsconn.ErrMessageTooBig):
+		return ReasonTransportError, ErrPayloadTooLarge, packet.Close
+	case wsconn.CloseCode(err) >= 0, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return ReasonTransportClose, nil, packet.Close
+	}
+	return ReasonTransportError, err, packet.Close
+}
+
+// flushWebSocket drains the queue onto ws until it is empty. Only one runs
+// per session (s.flushing), so sends never wait for the network.
+func (s *Session) flushWebSocket(ws *wsconn.Conn) {
+	for {
+		s.mu.Lock()
+		if s.state == stateClosed {
+			s.flushing = false
+			s.mu.Unlock()
+			return
+		}
+		if len(s.queue) == 0 {
+			s.flushing = false
+			closing := s.state == stateClosing
+			s.mu.Unlock()
+			if closing {
+				s.finish("", nil, packet.Close)
+			}
+			return
+		}
+		pkts := s.takeLocked()
+		s.mu.Unlock()
+
+		err := s.writeWebSocket(ws, pkts)
+		s.mu.Lock()
+		s.giveBackLocked(pkts)
+		s.mu.Unlock()
+		if err != nil {
+			s.mu.Lock()
+			s.flushing = false
+			s.mu.Unlock()
+			s.finish(ReasonTransportError, err, packet.Close)
+			return
+		}
+	}
+}
+
+func (s *Session) writeWebSocket(ws *wsconn.Conn, pkts []frame) error {
+	_ = ws.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+	for _, p := range pkts {
+		var err error
+		if p.Binary {
+			err = ws.Write(wsconn.Binary, nil, p.Data, !p.noCompress)
+		} else {
+			err = ws.Write(wsconn.Text, heads[p.Type], p.Data, !p.noCompress)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upgrade runs the probe on a websocket opened for a polling session and,
+// on the client's upgrade packet, moves the session onto it.
+func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	refuse := s.state != stateOpen || s.transport != Polling || s.upgrading || s.srv.opts.DisableUpgrades
+	if !refuse {
+		s.upgrading = true
+	}
+	s.mu.Unlock()
+
+	ws, err := s.srv.accept(w, r, nil)
+	if err != nil {
+		if !refuse {
+			s.endUpgrade(nil)
+		}
+		return
+	}
+	if refuse {
+		// Accepted, then closed: the reference does not leave it dangling.
+		_ = ws.Close(wsconn.CloseNormal, "")
+		return
+	}
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		_ = ws.CloseNow()
+		return
+	}
+	s.probeWS = ws
+	s.mu.Unlock()
+
+	timeout := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { _ = ws.CloseNow() })
+	defer timeout.Stop()
+	for {
+		p, err := readPacket(ws)
+		if err != nil {
+			s.endUpgrade(ws)
+			return
+		}
+		switch {
+		case p.Type == packet.Ping && string(p.Data) == string(probe):
+			if err := ws.Write(wsconn.Text, heads[packet.Pong], probe, false); err != nil {
+				s.endUpgrade(ws)
+				return
+			}
+			s.mu.Lock()
+			s.probed = true
+			s.wakePollLocked()
+			s.mu.Unlock()
+		case p.Type == packet.Upgrade:
+			timeout.Stop()
+			s.mu.Lock()
+			if s.state != stateOpen {
+				s.mu.Unlock()
+				s.endUpgrade(ws)
+				return
+			}
+			s.transport = WebSocket
+			s.ws, s.probeWS = ws, nil
+			s.upgrading, s.probed = false, false
+			s.wakePollLocked()
+			s.kickLocked()
+			s.mu.Unlock()
+			s.readWebSocket(ws)
+			return
+		default:
+			// Anything else during the probe fails the upgrade, not the session.
+			s.endUpgrade(ws)
+			return
+		}
+	}
+}
+
+// endUpgrade abandons an upgrade; the session goes on over polling.
+func (s *Session) endUpgrade(ws *wsconn.Conn) {
+	s.mu.Lock()
+	s.upgrading, s.probed = false, false
+	if s.probeWS == ws {
+		s.probeWS = nil
+	}
+	s.mu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+}
+
+func wsconnIsUpgrade(r *http.Request) bool { return wsconn.IsUpgrade(r) }

@@ -1,0 +1,535 @@
+package sockio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/engineio/packet"
+	"github.com/sockio/sockio/parser"
+)
+
+// Errors given to acknowledgement callbacks.
+var (
+	// ErrTimeout: the acknowledgement did not come in time. Its text is the
+	// reference's.
+	ErrTimeout = errors.New("operation has timed out")
+	// ErrDisconnected: the socket left before acknowledging.
+	ErrDisconnected = errors.New("socket has been disconnected")
+)
+
+// Disconnect reasons, as the reference names them. Reasons coming from the
+// connection (engineio.Reason...) are passed on as they are.
+const (
+	ReasonClientNamespaceDisconnect = "client namespace disconnect"
+	ReasonServerNamespaceDisconnect = "server namespace disconnect"
+	ReasonServerShuttingDown        = "server shutting down"
+)
+
+// Handshake holds what the client sent when it connected.
+type Handshake struct {
+	Headers http.Header
+	Time    time.Time
+	Address string
+	XDomain bool
+	Secure  bool
+	URL     string
+	Query   url.Values
+	Auth    map[string]any
+}
+
+// Socket is one client's connection to one Namespace.
+type Socket struct {
+	id     string
+	nsp    *Namespace
+	client *Client
+	hs     *Handshake
+
+	mu              sync.Mutex
+	connected       bool
+	closing         bool
+	handlers        map[string][]eventHandler
+	anyIn           []func(*Event)
+	anyOut          []func(event string, args Args)
+	middlewares     []func(*Event) error
+	onError         []func(error)
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
+	acks            map[uint64]*pendingAck
+	data            any
+}
+
+type pendingAck struct {
+	fn     AckCallback
+	timer  *time.Timer
+	inline bool // call fn where the ack arrives (it must not block)
+}
+
+func newSocket(nsp *Namespace, c *Client, auth map[string]any) *Socket {
+	ehs := c.conn.Handshake()
+	hs := &Handshake{
+		Headers: ehs.Header,
+		Time:    ehs.Time,
+		Address: hostOnly(ehs.RemoteAddr),
+		XDomain: ehs.Header.Get("Origin") != "",
+		Secure:  ehs.Secure,
+		URL:     ehs.URL,
+		Query:   ehs.Query,
+		Auth:    auth,
+	}
+	return &Socket{id: newSocketID(), nsp: nsp, client: c, hs: hs}
+}
+
+func hostOnly(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// ID is the socket id (not the Engine.IO session id).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the connection's handshake data.
+func (s *Socket) Handshake() *Handshake { return s.hs }
+
+// Client is the underlying connection, shared by the client's namespaces.
+func (s *Socket) Client() *Client { return s.client }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected && !s.closing
+}
+
+// Data returns the user data attached to the socket.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData attaches user data to the socket (FetchSockets returns it).
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// On registers a handler for event. handler is func(*Event), or a function
+// of typed parameters optionally ending with an Ack, for example
+// func(msg string, ack sockio.Ack). "disconnect" and "disconnecting" take
+// func(reason string); "error" takes func(error). On panics on a handler of
+// the wrong shape: that is a programming error, found at registration.
+func (s *Socket) On(event string, handler any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch event {
+	case "disconnect", "disconnecting":
+		fn, ok := handler.(func(string))
+		if !ok {
+			panic(fmt.Sprintf("sockio: %q handler must be func(reason string), got %T", event, handler))
+		}
+		if event == "disconnect" {
+			s.onDisconnect = append(s.onDisconnect, fn)
+		} else {
+			s.onDisconnecting = append(s.onDisconnecting, fn)
+		}
+		return
+	case "error":
+		fn, ok := handler.(func(error))
+		if !ok {
+			panic(fmt.Sprintf("sockio: \"error\" handler must be func(error), got %T", handler))
+		}
+		s.onError = append(s.onError, fn)
+		return
+	}
+	h, err := newEventHandler(handler)
+	if err != nil {
+		panic(err.Error())
+	}
+	if s.handlers == nil {
+		s.handlers = make(map[string][]eventHandler)
+	}
+	s.handlers[event] = append(s.handlers[event], h)
+}
+
+// Off removes every handler of event.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	delete(s.handlers, event)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers a handler for the socket's disconnection.
+func (s *Socket) OnDisconnect(fn func(reason string)) { s.On("disconnect", fn) }
+
+// OnAny registers a handler called for every incoming event, before the
+// event's own handlers.
+func (s *Socket) OnAny(fn func(e *Event)) {
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, fn)
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers a handler called for every event sent to this
+// socket, broadcasts included.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args Args)) {
+	s.mu.Lock()
+	s.anyOut = append(s.anyOut, fn)
+	s.mu.Unlock()
+}
+
+// Use adds a middleware for incoming events. An error stops the event and
+// is passed to the socket's "error" handlers.
+func (s *Socket) Use(fn func(e *Event) error) {
+	s.mu.Lock()
+	s.middlewares = append(s.middlewares, fn)
+	s.mu.Unlock()
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s.id, rooms) }
+
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
+	for _, r := range rooms {
+		s.nsp.adapter.Del(s.id, r)
+	}
+}
+
+// Rooms returns the socket's rooms, sorted; its own id is one of them.
+func (s *Socket) Rooms() []string {
+	rooms := s.nsp.adapter.SocketRooms(s.id)
+	slices.Sort(rooms)
+	return rooms
+}
+
+// To returns an operator that broadcasts to rooms, except to this socket.
+func (s *Socket) To(rooms ...string) *BroadcastOperator {
+	return s.Broadcast().To(rooms...)
+}
+
+// In is the same as To.
+func (s *Socket) In(rooms ...string) *BroadcastOperator { return s.To(rooms...) }
+
+// Except returns an operator that broadcasts to everyone but this socket
+// and the sockets in rooms.
+func (s *Socket) Except(rooms ...string) *BroadcastOperator {
+	return s.Broadcast().Except(rooms...)
+}
+
+// Broadcast returns an operator that reaches every socket of the namespace
+// but this one.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return newBroadcastOperator(s.nsp).Except(s.id)
+}
+
+// Emit sends an event to this socket. If the last argument is a function
+// it is an acknowledgement callback: AckCallback, or func(err error, ...)
+// with typed parameters.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, &BroadcastFlags{})
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx ends.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	return s.emitWithAck(ctx, event, args, &BroadcastFlags{})
+}
+
+// Timeout returns an emitter whose acknowledgements fail with ErrTimeout
+// after d.
+func (s *Socket) Timeout(d time.Duration) *Emitter {
+	return &Emitter{s: s, flags: BroadcastFlags{Timeout: d}}
+}
+
+// Volatile returns an emitter whose events may be dropped when the client
+// cannot take them right now.
+func (s *Socket) Volatile() *Emitter { return &Emitter{s: s, flags: BroadcastFlags{Volatile: true}} }
+
+// Compress returns an emitter that compresses (true) or not (false).
+func (s *Socket) Compress(on bool) *Emitter {
+	return &Emitter{s: s, flags: BroadcastFlags{NoCompress: !on}}
+}
+
+// Emitter sends events to one socket with flags set.
+type Emitter struct {
+	s     *Socket
+	flags BroadcastFlags
+}
+
+// Timeout sets the acknowledgement timeout.
+func (e *Emitter) Timeout(d time.Duration) *Emitter { f := *e; f.flags.Timeout = d; return &f }
+
+// Volatile marks the events volatile.
+func (e *Emitter) Volatile() *Emitter { f := *e; f.flags.Volatile = true; return &f }
+
+// Compress turns compression on or off.
+func (e *Emitter) Compress(on bool) *Emitter { f := *e; f.flags.NoCompress = !on; return &f }
+
+// Emit is Socket.Emit with the emitter's flags.
+func (e *Emitter) Emit(event string, args ...any) error { return e.s.emit(event, args, &e.flags) }
+
+// EmitWithAck is Socket.EmitWithAck with the emitter's flags.
+func (e *Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (Args, error) {
+	return e.s.emitWithAck(ctx, event, args, &e.flags)
+}
+
+func (s *Socket) emit(event string, args []any, flags *BroadcastFlags) error {
+	args, cb := splitCallback(args)
+	p, err := newEventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	if cb != nil {
+		fn, err := newAckCallback(cb)
+		if err != nil {
+			return err
+		}
+		p.ID, p.HasID = s.nsp.nextAckID(), true
+		if !s.registerAck(p.ID, fn, flags.Timeout, false) {
+			return ErrDisconnected
+		}
+	}
+	return s.send(p, flags)
+}
+
+func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, flags *BroadcastFlags) (Args, error) {
+	p, err := newEventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return Args{}, err
+	}
+	type result struct {
+		err error
+		res Args
+	}
+	ch := make(chan result, 1)
+	p.ID, p.HasID = s.nsp.nextAckID(), true
+	if !s.registerAck(p.ID, func(err error, res Args) { ch <- result{err, res} }, flags.Timeout, true) {
+		return Args{}, ErrDisconnected
+	}
+	if err := s.send(p, flags); err != nil {
+		s.dropAck(p.ID)
+		return Args{}, err
+	}
+	select {
+	case r := <-ch:
+		return r.res, r.err
+	case <-ctx.Done():
+		s.dropAck(p.ID)
+		return Args{}, ctx.Err()
+	}
+}
+
+// registerAck records a pending acknowledgement; it reports false when the
+// socket is gone.
+func (s *Socket) registerAck(id uint64, fn AckCallback, timeout time.Duration, inline bool) bool {
+	pa := &pendingAck{fn: fn, inline: inline}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected || s.closing {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]*pendingAck)
+	}
+	s.acks[id] = pa
+	if timeout > 0 {
+		pa.timer = time.AfterFunc(timeout, func() {
+			if s.takeAck(id) == pa {
+				s.callAck(pa, ErrTimeout, Args{})
+			}
+		})
+	}
+	return true
+}
+
+func (s *Socket) takeAck(id uint64) *pendingAck {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pa := s.acks[id]
+	delete(s.acks, id)
+	return pa
+}
+
+func (s *Socket) dropAck(id uint64) {
+	if pa := s.takeAck(id); pa != nil && pa.timer != nil {
+		pa.timer.Stop()
+	}
+}
+
+func (s *Socket) callAck(pa *pendingAck, err error, res Args) {
+	if pa.inline {
+		pa.fn(err, res)
+		return
+	}
+	s.client.enqueue(task{fn: func() { pa.fn(err, res) }}, false)
+}
+
+// onAck handles an ACK packet; it runs where the packet arrives, so that a
+// handler waiting in EmitWithAck is released.
+func (s *Socket) onAck(p *parser.Packet) {
+	pa := s.takeAck(p.ID)
+	if pa == nil {
+		return
+	}
+	if pa.timer != nil {
+		pa.timer.Stop()
+	}
+	res, err := newArgs(p, 0)
+	s.callAck(pa, err, res)
+}
+
+func (s *Socket) sendAck(id uint64, args []any) error {
+	p, err := newAckPacket(s.nsp.name, id, args)
+	if err != nil {
+		return err
+	}
+	return s.client.write(encode(p), &BroadcastFlags{})
+}
+
+// send encodes p and hands it to the connection.
+func (s *Socket) send(p *parser.Packet, flags *BroadcastFlags) error {
+	return s.deliver(p, encode(p), flags)
+}
+
+// deliver hands an encoded packet (possibly shared with other sockets) to
+// the connection.
+func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *BroadcastFlags) error {
+	s.mu.Lock()
+	ok := s.connected && !s.closing
+	out := s.anyOut
+	s.mu.Unlock()
+	if !ok {
+		return ErrDisconnected
+	}
+	if len(out) > 0 && (p.Type == parser.Event || p.Type == parser.BinaryEvent) {
+		if args, err := newArgs(p, 0); err == nil && args.Len() > 0 {
+			var name string
+			_ = args.Decode(0, &name)
+			args.raw = args.raw[1:]
+			for _, fn := range out {
+				fn(name, args)
+			}
+		}
+	}
+	return s.client.write(enc, flags)
+}
+
+// Disconnect disconnects the socket from its namespace. With close, the
+// whole connection closes too (every namespace of the client).
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.client.disconnectAll()
+		return
+	}
+	if !s.beginClose() {
+		return
+	}
+	_ = s.client.write(encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
+	s.client.enqueue(task{fn: func() { s.finishClose(ReasonServerNamespaceDisconnect) }}, false)
+}
+
+// beginClose marks the socket as closing; false if it already was.
+func (s *Socket) beginClose() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected || s.closing {
+		return false
+	}
+	s.closing = true
+	return true
+}
+
+// finishClose runs the disconnect sequence of the reference: disconnecting
+// handlers (rooms still visible), leave all rooms, disconnect handlers.
+func (s *Socket) finishClose(reason string) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.closing = true
+	before := s.onDisconnecting
+	s.mu.Unlock()
+	for _, fn := range before {
+		fn(reason)
+	}
+	s.nsp.adapter.DelAll(s.id)
+	s.nsp.remove(s)
+	s.client.remove(s)
+
+	s.mu.Lock()
+	s.connected = false
+	acks := s.acks
+	s.acks = nil
+	after := s.onDisconnect
+	s.mu.Unlock()
+	for _, pa := range acks {
+		if pa.timer != nil {
+			pa.timer.Stop()
+		}
+		pa.fn(ErrDisconnected, Args{})
+	}
+	for _, fn := range after {
+		fn(reason)
+	}
+	s.nsp.notifyDisconnect(s, reason)
+}
+
+// onEvent dispatches an EVENT packet; it runs on the client's worker.
+func (s *Socket) onEvent(p *parser.Packet) {
+	args, err := newArgs(p, 0)
+	if err != nil || args.Len() == 0 {
+		s.client.closeParseError(fmt.Errorf("bad event payload: %w", err))
+		return
+	}
+	var name string
+	if err := decodeName(args.raw[0], &name); err != nil {
+		s.client.closeParseError(err)
+		return
+	}
+	args.raw = args.raw[1:]
+	e := &Event{Name: name, Args: args, socket: s, ackID: p.ID, hasAck: p.HasID}
+
+	s.mu.Lock()
+	if !s.connected || s.closing {
+		s.mu.Unlock()
+		return
+	}
+	anyIn, mws, hs := s.anyIn, s.middlewares, s.handlers[name]
+	s.mu.Unlock()
+	for _, fn := range anyIn {
+		fn(e)
+	}
+	for _, mw := range mws {
+		if err := mw(e); err != nil {
+			s.reportError(err)
+			return
+		}
+	}
+	for _, h := range hs {
+		h(e)
+	}
+}
+
+// reportError passes err to the "error" handlers.
+func (s *Socket) reportError(err error) {
+	s.mu.Lock()
+	hs := s.onError
+	s.mu.Unlock()
+	for _, fn := range hs {
+		fn(err)
+	}
+}
