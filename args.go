@@ -48,13 +48,11 @@ func (a Args) Decode(i int, v any) error {
 	if err != nil {
 		return err
 	}
-	switch p := v.(type) {
-	case *any:
-		*p = val
-		return nil
-	case *[]byte:
-		if b, ok := val.([]byte); ok {
-			*p = b
+	// Assign directly when the value already has the wanted type, so
+	// binary parts inside any, map[string]any or []any stay []byte.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() && val != nil {
+		if dst := rv.Elem(); reflect.TypeOf(val).AssignableTo(dst.Type()) {
+			dst.Set(reflect.ValueOf(val))
 			return nil
 		}
 	}

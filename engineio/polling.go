@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/sockio/sockio/engineio/packet"
 )
@@ -38,7 +39,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if len(s.queue) > 0 && s.transport == Polling {
-			pkts, owned = s.takeLocked(), true
+			pkts, owned = s.takeForPollLocked(), true
 			break
 		}
 		if s.transport != Polling || s.probed {
@@ -113,8 +114,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 
 	max := s.srv.opts.MaxHTTPBufferSize
 	if r.ContentLength > max {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		s.finish(ReasonTransportError, ErrPayloadTooLarge, packet.Close)
+		s.refuseTooLarge(w)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
@@ -124,8 +124,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if int64(len(body)) > max {
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		s.finish(ReasonTransportError, ErrPayloadTooLarge, packet.Close)
+		s.refuseTooLarge(w)
 		return
 	}
 	err = packet.DecodePayload(body, 0, func(p packet.Packet) error {
@@ -142,4 +141,32 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
+}
+
+// refuseTooLarge answers an oversized POST with 413. As with the reference,
+// the client then closes the session itself (its failed POST is a transport
+// error, and it sends a close packet); one that does not is closed after a
+// short grace period.
+func (s *Session) refuseTooLarge(w http.ResponseWriter) {
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	grace := min(s.srv.opts.PingTimeout, tooLargeGrace)
+	time.AfterFunc(grace, func() { s.finish(ReasonTransportError, ErrPayloadTooLarge, packet.Noop) })
+}
+
+const tooLargeGrace = 2 * time.Second
+
+// takeForPollLocked takes the queue for a poll response. A closing
+// session's close packet goes out alone in the next response: the client
+// handles Socket.IO packets a tick later than the close in the same
+// payload, so together the close would overtake them.
+func (s *Session) takeForPollLocked() []frame {
+	n := len(s.queue)
+	if s.state != stateClosing || n < 2 || s.queue[n-1].Type != packet.Close {
+		return s.takeLocked()
+	}
+	last := s.queue[n-1]
+	s.queue = s.queue[:n-1]
+	pkts := s.takeLocked()
+	s.queue = append(s.queue, last)
+	return pkts
 }

@@ -6,32 +6,41 @@ import (
 )
 
 // SplitArray splits a top-level JSON array into its raw elements without
-// building a parse tree. The input is fully validated first (json.Valid);
-// anything but an array is an error wrapping ErrInvalidPayload. Elements
-// alias data (capacity capped) and carry no surrounding whitespace. An empty
-// array gives an empty, non-nil slice.
+// building a parse tree. The input is fully validated (accepting what
+// json.Valid accepts); anything but an array is an error wrapping
+// ErrInvalidPayload. Elements alias data (capacity capped) and carry no
+// surrounding whitespace. An empty array gives an empty, non-nil slice.
 func SplitArray(data []byte) ([]json.RawMessage, error) {
-	if !json.Valid(data) {
-		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
-	}
 	start := skipSpace(data, 0)
 	if at(data, start) != '[' {
+		if !validJSON(data) {
+			return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
+		}
 		return nil, fmt.Errorf("%w: not a JSON array", ErrInvalidPayload)
 	}
-	// Count first so the result is a single exact allocation.
-	n := 0
-	for i := skipSpace(data, start+1); at(data, i) != ']' && i < len(data); n++ {
-		end := skipValue(data, i)
-		if end == i {
-			break // unreachable for valid JSON; guards against looping
-		}
-		i = skipSpace(data, end)
-		if at(data, i) == ',' {
-			i = skipSpace(data, i+1)
+	// Validate and count, so the result is a single exact allocation.
+	n, i := 0, skipSpace(data, start+1)
+	if at(data, i) != ']' {
+		for {
+			end, ok := validValue(data, i, 1)
+			if !ok {
+				return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
+			}
+			n++
+			i = skipSpace(data, end)
+			if at(data, i) == ',' {
+				i = skipSpace(data, i+1)
+				continue
+			}
+			break
 		}
 	}
+	if at(data, i) != ']' || skipSpace(data, i+1) != len(data) {
+		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
+	}
+
 	out := make([]json.RawMessage, n)
-	i := skipSpace(data, start+1)
+	i = skipSpace(data, start+1)
 	for k := range out {
 		end := skipValue(data, i)
 		out[k] = data[i:end:end]
@@ -68,7 +77,7 @@ func EventName(data json.RawMessage) (string, error) {
 // firstElement returns the first element of a JSON array (validated
 // here), or an error if data is not a non-empty array.
 func firstElement(data []byte) ([]byte, error) {
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
 	}
 	return firstElementValid(data)

@@ -113,7 +113,7 @@ func (e *dataEncoder) value(v any, depth int) error {
 			e.buf = append(e.buf, "null"...) // as encoding/json
 			return nil
 		}
-		if !json.Valid(x) {
+		if !validJSON(x) {
 			return fmt.Errorf("socket.io: invalid json.RawMessage in data")
 		}
 		e.buf = append(e.buf, x...)
@@ -242,7 +242,7 @@ func appendString(dst []byte, s string) []byte {
 // placeholder is an error; decode those with encoding/json if such objects
 // must pass through.
 func Reconstruct(raw json.RawMessage, attachments [][]byte) (any, error) {
-	if !json.Valid(raw) { // also rules out trailing data
+	if !validJSON(raw) { // also rules out trailing data
 		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))

@@ -23,6 +23,7 @@ type Decoder struct {
 
 	pending *Packet // binary packet awaiting attachments
 	want    int     // its attachment count
+	lastNS  string  // last namespace seen, reused to save an allocation
 }
 
 // Add takes one transport message, text or binary. It returns a complete
@@ -58,7 +59,7 @@ func (d *Decoder) Add(msg []byte, binary bool) (*Packet, error) {
 	if max <= 0 {
 		max = DefaultMaxAttachments
 	}
-	p, n, err := decodeText(msg, max)
+	p, n, err := decodeText(msg, max, &d.lastNS)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,8 @@ func (d *Decoder) Awaiting() bool { return d.pending != nil }
 
 // decodeText parses the text part of a packet and validates its payload.
 // n is the attachment count of a binary packet (at least 1), else 0.
-func decodeText(msg []byte, max int) (p *Packet, n int, err error) {
+// lastNS caches the previous namespace: clients mostly repeat one.
+func decodeText(msg []byte, max int, lastNS *string) (p *Packet, n int, err error) {
 	if len(msg) == 0 {
 		return nil, 0, ErrEmpty
 	}
@@ -123,7 +125,10 @@ func decodeText(msg []byte, max int) (p *Packet, n int, err error) {
 			return nil, 0, fmt.Errorf("%w: not UTF-8", ErrBadNamespace)
 		}
 		if len(b) > 1 {
-			ns = string(b)
+			if string(b) != *lastNS { // no allocation to compare
+				*lastNS = string(b)
+			}
+			ns = *lastNS
 		}
 	}
 
@@ -185,7 +190,7 @@ func validatePayload(t Type, data []byte, n int) error {
 	if !ok {
 		return fmt.Errorf("%w: wrong kind of value for %v", ErrInvalidPayload, t)
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
 	}
 	if t == Event || t == BinaryEvent {

@@ -163,3 +163,40 @@ func FuzzAppendString(f *testing.F) {
 	f.Add("a\u2028<\x00\xff")
 	f.Fuzz(checkAppendString)
 }
+
+// FuzzValidJSON checks validJSON against json.Valid.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e+3,true,false,null,"\u00e9\n"]}`, ` [ ] `, `01`, `1.`, `"\x"`, `[1,]`, `{"a" 1}`, "\"\x01\"", `-`, `1e`, `"\ud800"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid %v", b, got, want)
+		}
+	})
+}
+
+// FuzzSplitArray checks SplitArray against encoding/json.
+func FuzzSplitArray(f *testing.F) {
+	for _, s := range []string{`[]`, ` [1, "a,]", {"x":[1]}, null ] `, `[1,]`, `[1] 2`, `{}`, `[[[]]]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := SplitArray(b)
+		var want []json.RawMessage
+		if json.Unmarshal(b, &want) != nil || want == nil {
+			if err == nil {
+				t.Fatalf("SplitArray(%q) = %q, want error", b, got)
+			}
+			return
+		}
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("SplitArray(%q) = %q, %v; want %q", b, got, err, want)
+		}
+		for i := range got {
+			if !bytes.Equal(bytes.TrimSpace(want[i]), got[i]) {
+				t.Fatalf("SplitArray(%q)[%d] = %q, want %q", b, i, got[i], want[i])
+			}
+		}
+	})
+}

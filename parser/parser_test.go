@@ -314,12 +314,16 @@ func TestDecodeAllocs(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		want := 1.0 // the Packet
-		if strings.HasPrefix(in, "3/") {
-			want = 2 // and the namespace string
+		if n != 1 { // the Packet; the namespace string is reused
+			t.Errorf("%q: %v allocs, want 1", in, n)
 		}
-		if n != want {
-			t.Errorf("%q: %v allocs, want %v", in, n, want)
+	}
+	// The namespace cache must not leak into the next packet.
+	var d Decoder
+	for _, ns := range []string{"/a", "/b", "/a", "/"} {
+		p, err := d.Add([]byte("0"+ns+","), false)
+		if err != nil || p.Namespace != ns {
+			t.Fatalf("namespace %q: got %v, %v", ns, p, err)
 		}
 	}
 }
@@ -548,6 +552,21 @@ func TestReconstruct(t *testing.T) {
 	for _, in := range []string{``, `[`, `1 2`, `{"a":}`} {
 		if _, err := Reconstruct(raw(in), nil); !errors.Is(err, ErrInvalidPayload) {
 			t.Errorf("Reconstruct(%q): %v, want ErrInvalidPayload", in, err)
+		}
+	}
+}
+
+func TestValidJSONNesting(t *testing.T) {
+	for _, n := range []int{1, 9999, 10000, 10001, 20000} {
+		for _, pair := range []string{"[]", `{"":}`} {
+			open := strings.Repeat(pair[:len(pair)-1], n)
+			b := []byte(open + "1" + strings.Repeat(pair[len(pair)-1:], n))
+			if pair == "[]" {
+				b = []byte(strings.Repeat("[", n) + strings.Repeat("]", n))
+			}
+			if got, want := validJSON(b), json.Valid(b); got != want {
+				t.Errorf("depth %d %s: validJSON %v, json.Valid %v", n, pair[:1], got, want)
+			}
 		}
 	}
 }

@@ -1,6 +1,6 @@
 package parser
 
-// Minimal scanning helpers for JSON that has already passed json.Valid.
+// Minimal scanning helpers for JSON that has already been validated.
 // They never index past the input, so on malformed input they return a
 // wrong position rather than panic.
 

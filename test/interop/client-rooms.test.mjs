@@ -4,7 +4,7 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, targets } from './server.mjs';
 import {
-  transportSets, tname, closeAll, stopServer, connect, ack, emitWithAck, collect, sleep, rand, withTimeout,
+  transportSets, tname, closeAll, stopServer, connect, ack, emitWithAck, collect, sleep, rand, withTimeout, observer,
 } from './lib/client-helpers.mjs';
 
 const T = { timeout: 10000 };
@@ -111,9 +111,11 @@ for (const target of targets) {
       });
 
       it(`${name} a disconnected socket leaves its rooms`, T, async () => {
+        const obs = await observer(server.url);
         const { c, r1 } = await setup();
+        const idA = c.A.id;
         c.A.disconnect();
-        await sleep(100);
+        await obs.gone(idA);
         const rest = { B: c.B, C: c.C, D: c.D };
         await sendTo(rest, 'D', { rooms: [r1] }, ['B']);
       });

@@ -94,10 +94,12 @@ for (const target of targets) {
       assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
     });
 
-    it('without Origin there is no Access-Control-Allow-Origin (never "*" with credentials)', T, async () => {
+    it('without Origin there is no Access-Control-Allow-Origin (never "*" with credentials), and Vary: Origin', T, async () => {
       const hs = await R.handshake(base);
       assert.equal(hs.status, 200);
       assert.equal(hs.headers.get('access-control-allow-origin'), null);
+      // the answer depends on Origin, so caches are told so even without one
+      assert.ok(varies(hs, 'Origin'), `Vary: ${hs.headers.get('vary')}`);
     });
   });
 }

@@ -99,6 +99,14 @@ for (const target of targets) {
         R.assertEioError(await R.request(R.eioUrl(base, { sid: hs.sid, EIO: 3 })), 3);
       });
 
+      it('polling GET and POST with the sid of a websocket session -> code 3 "Bad request"; the session survives', T, async () => {
+        const { ws, sid } = await R.wsHandshake(base);
+        R.assertEioError(await R.poll(base, sid), 3, 'GET');
+        R.assertEioError(await R.post(base, sid, '40'), 3, 'POST');
+        ws.send('40');
+        assert.match(await ws.next(), /^40\{"sid":"[^"]+"\}$/);
+      });
+
       it('PUT with a known sid -> 500 with an empty body; the session stays open', T, async () => {
         const hs = await R.handshake(base);
         const res = await R.request(R.eioUrl(base, { sid: hs.sid }), { method: 'PUT', body: '40' });

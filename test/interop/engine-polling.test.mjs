@@ -2,6 +2,7 @@
 // wire with fetch, checked against the Node.js reference.
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { targets, startServer } from './server.mjs';
 import * as R from './lib/raw.mjs';
 
@@ -144,6 +145,37 @@ for (const target of targets) {
       assert.equal(second.status, 400);
       assert.equal(second.body, '');
       await assertClosedWithPendingGet(c.sid, first, 'overlap');
+    });
+
+    it('a second concurrent POST -> 400 with an empty body; the session closes and the first POST is cut off', T, async () => {
+      const c = await R.pollingConnect(base);
+      const pending = R.startPoll(base, c.sid);
+      await R.sleep(50);
+      // the first POST announces 100 bytes and sends 10, so it stays in progress
+      const req = http.request(R.eioUrl(base, { sid: c.sid }), {
+        method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', 'content-length': '100' },
+      });
+      const first = new Promise((resolve) => {
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (d) => { body += d; });
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+          res.on('error', (error) => resolve({ error }));
+        });
+        req.on('error', (error) => resolve({ error }));
+      });
+      try {
+        req.write('42["echo",');
+        await R.sleep(200);
+        const second = await R.post(base, c.sid, '42["echo","x"]');
+        assert.equal(second.status, 400);
+        assert.equal(second.body, '');
+        await assertClosedWithPendingGet(c.sid, pending, 'POST overlap');
+        const r = await R.withTimeout(first, 2000, 'the first POST to end');
+        assert.ok(r.error, `the first POST's connection is destroyed, got ${JSON.stringify(r)}`);
+      } finally {
+        req.destroy();
+      }
     });
 
     it('client close 1: POST ok, the pending GET gets a noop 6, the session is gone', T, async () => {

@@ -114,35 +114,39 @@ func rootEvents(io *sockio.Server, s *sockio.Socket) {
 		}
 		ack(map[string]any{"query": map[string]any{"k": k}, "auth": hs.Auth, "hasAddress": hs.Address != ""})
 	})
-	s.On("to", func(spec struct {
-		Rooms    []string          `json:"rooms"`
-		Except   []string          `json:"except"`
-		Event    string            `json:"event"`
-		Args     []json.RawMessage `json:"args"`
-		Volatile bool              `json:"volatile"`
-	}, ack sockio.Ack) {
+	s.On("to", func(e *sockio.Event) {
+		var spec struct {
+			Rooms    []string `json:"rooms"`
+			Except   []string `json:"except"`
+			Event    string   `json:"event"`
+			Volatile bool     `json:"volatile"`
+		}
+		var raw map[string]any
+		_ = e.Args.Decode(0, &spec)
+		_ = e.Args.Decode(0, &raw) // keeps binary arguments as []byte
 		op := io.To(spec.Rooms...).Except(spec.Except...)
 		if spec.Volatile {
 			op = op.Volatile()
 		}
-		args := make([]any, len(spec.Args))
-		for i, a := range spec.Args {
-			args[i] = a
-		}
+		args, _ := raw["args"].([]any)
 		_ = op.Emit(spec.Event, args...)
-		ack()
+		_ = e.Ack()
 	})
-	s.On("ask", func(spec struct {
-		Payload json.RawMessage `json:"payload"`
-		Timeout int             `json:"timeout"`
-	}, ack sockio.Ack) {
-		ctx := context.Background()
-		res, err := s.Timeout(time.Duration(spec.Timeout)*time.Millisecond).EmitWithAck(ctx, "question", spec.Payload)
-		if err != nil {
-			ack(map[string]any{"err": "timeout", "answer": nil})
-			return
-		}
-		ack(map[string]any{"err": nil, "answer": res.Raw(0)})
+	s.On("ask", func(e *sockio.Event) {
+		var spec map[string]any
+		_ = e.Args.Decode(0, &spec)
+		timeout, _ := spec["timeout"].(float64)
+		// The callback form keeps this handler short, as the reference's is:
+		// the client's next events are not held up while it answers.
+		_ = s.Timeout(time.Duration(timeout)*time.Millisecond).Emit("question", spec["payload"], func(err error, res sockio.Args) {
+			if err != nil {
+				_ = e.Ack(map[string]any{"err": "timeout", "answer": nil})
+				return
+			}
+			var answer any
+			_ = res.Decode(0, &answer)
+			_ = e.Ack(map[string]any{"err": nil, "answer": answer})
+		})
 	})
 	s.On("ask-all", func(spec struct {
 		Rooms   []string `json:"rooms"`

@@ -103,16 +103,19 @@ export async function connect(url, opts = {}, nsp = '/', ms = 3000) {
 // connected waits for an existing socket to connect.
 export function connected(sock, ms = 3000) {
   if (sock.connected) return Promise.resolve(sock);
-  let onConnect; let onError;
+  let onConnect; let onError; let onDisconnect;
   const p = new Promise((resolve, reject) => {
     onConnect = () => resolve(sock);
     onError = (err) => reject(err);
+    onDisconnect = (reason) => reject(new Error(`${sock.nsp} closed before it connected: ${reason}`));
     sock.once('connect', onConnect);
     sock.once('connect_error', onError);
+    sock.once('disconnect', onDisconnect);
   });
   return withTimeout(p, ms, `connect of ${sock.nsp}`).finally(() => {
     sock.off('connect', onConnect);
     sock.off('connect_error', onError);
+    sock.off('disconnect', onDisconnect);
   });
 }
 
