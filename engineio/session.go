@@ -263,7 +263,7 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 
 	s.srv.remove(s)
 	if ws != nil {
-		_ = ws.Close(wsconn.CloseNormal, "")
+		_ = ws.Close(wsconn.CloseNoStatus, "")
 	}
 	if probe != nil {
 		_ = probe.CloseNow()
@@ -297,6 +297,15 @@ func (s *Session) onTimer() {
 	s.mu.Unlock()
 }
 
+// extendPongDeadlineLocked gives a peer that is sending something else
+// more time to answer a ping, as the reference does: incoming data is a
+// sign of life, and a large upload may delay the pong.
+func (s *Session) extendPongDeadlineLocked() {
+	if s.awaitingPong && s.state == stateOpen {
+		s.timer.Reset(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
+	}
+}
+
 // onPacket handles a packet from the client on the active transport. It
 // returns false when the session ended and reading must stop.
 func (s *Session) onPacket(p packet.Packet) bool {
@@ -304,6 +313,7 @@ func (s *Session) onPacket(p packet.Packet) bool {
 	case packet.Message:
 		s.mu.Lock()
 		h, open := s.handler, s.state != stateClosed
+		s.extendPongDeadlineLocked()
 		s.mu.Unlock()
 		if open && h != nil {
 			h.OnMessage(p.Data, p.Binary)
@@ -320,9 +330,16 @@ func (s *Session) onPacket(p packet.Packet) bool {
 		s.finish(ReasonTransportError, ErrBadHeartbeat, packet.Close)
 		return false
 	case packet.Close:
+		if s.Transport() == WebSocket {
+			return true // the reference ignores it there: a websocket client just closes
+		}
 		// The client leaves; a pending poll is released with a noop.
 		s.finish(ReasonTransportClose, nil, packet.Noop)
 		return false
+	default:
+		s.mu.Lock()
+		s.extendPongDeadlineLocked()
+		s.mu.Unlock()
 	}
 	// open, upgrade and noop from a client carry nothing for us.
 	return true

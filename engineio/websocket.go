@@ -148,7 +148,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	if refuse {
 		// Accepted, then closed: the reference does not leave it dangling.
-		_ = ws.Close(wsconn.CloseNormal, "")
+		_ = ws.Close(wsconn.CloseNoStatus, "")
 		return
 	}
 	s.mu.Lock()

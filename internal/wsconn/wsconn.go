@@ -145,10 +145,14 @@ func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.SetWriteDeadline
 // SetReadDeadline bounds the next reads.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadline(t) }
 
+// CloseNoStatus, given to Close, sends a close frame without a status
+// code: the peer sees 1005, as with the reference server's ws.close().
+const CloseNoStatus = websocket.CloseNoStatusReceived
+
 // Close sends a close frame with code and reason (best effort, bounded by a
 // short deadline) and closes the connection.
 func (c *Conn) Close(code int, reason string) error {
-	msg := websocket.FormatCloseMessage(code, reason)
+	msg := websocket.FormatCloseMessage(code, reason) // empty for CloseNoStatus
 	_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	return c.c.Close()
 }

@@ -63,7 +63,6 @@ for (const target of targets) {
       });
 
       it(`${name} a normal client stays connected over several ping cycles`, T, async () => {
-        const obs = await observer(server.url);
         const sock = await connect(server.url, { transports });
         let pings = 0;
         sock.io.engine.on('ping', () => { pings++; });
@@ -75,7 +74,6 @@ for (const target of targets) {
         assert.ok(pings >= 3, `got ${pings} pings in ${6 * PING_INTERVAL} ms`);
         assert.ok(pings <= 8, `got ${pings} pings in ${6 * PING_INTERVAL} ms`);
         assert.equal(await emitWithAck(sock, 'echo', 'alive'), 'alive');
-        assert.equal(obs.seen.filter((g) => g.id === sock.id).length, 0);
       });
     }
   });

@@ -85,7 +85,7 @@ export function client(url, opts = {}, nsp = '/') {
   const sock = io(url + (nsp === '/' ? '' : nsp), {
     forceNew: true,
     reconnection: false,
-    timeout: 3000,
+    timeout: 5000,
     ...opts,
   });
   track(sock);
@@ -94,14 +94,14 @@ export function client(url, opts = {}, nsp = '/') {
 
 // connect creates a client and resolves once it is connected; it rejects on
 // connect_error (with that error) or after ms.
-export async function connect(url, opts = {}, nsp = '/', ms = 3000) {
+export async function connect(url, opts = {}, nsp = '/', ms = 5000) {
   const sock = client(url, opts, nsp);
   await connected(sock, ms);
   return sock;
 }
 
 // connected waits for an existing socket to connect.
-export function connected(sock, ms = 3000) {
+export function connected(sock, ms = 5000) {
   if (sock.connected) return Promise.resolve(sock);
   let onConnect; let onError; let onDisconnect;
   const p = new Promise((resolve, reject) => {
@@ -142,7 +142,7 @@ export function connectErrorOf(sock, ms = 3000) {
 
 // ack emits event with args and an ack; it resolves with the ack's argument
 // list, or rejects after ms.
-export function ack(sock, event, args = [], ms = 3000) {
+export function ack(sock, event, args = [], ms = 5000) {
   return new Promise((resolve, reject) => {
     sock.timeout(ms).emit(event, ...args, (err, ...res) => {
       if (err) reject(new Error(`no ack for "${event}" within ${ms} ms: ${err.message}`));
