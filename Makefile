@@ -21,9 +21,9 @@ unit:
 # Each fuzz target runs briefly on top of its seed corpus in testdata/.
 FUZZTIME ?= 10s
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) ./engineio/packet
-	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=$(FUZZTIME) ./engineio/packet
-	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) ./parser
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./engineio/packet
+	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./engineio/packet
+	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./parser
 
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund

@@ -154,8 +154,13 @@ var (
 	errorType = reflect.TypeOf((*error)(nil)).Elem()
 )
 
-// decodeName decodes an event name; most names need no unescaping.
+// decodeName decodes an event name; most names need no unescaping. The
+// reference also accepts a number as a name: it is kept as its text.
 func decodeName(raw json.RawMessage, name *string) error {
+	if len(raw) > 0 && raw[0] != '"' {
+		*name = string(raw)
+		return nil
+	}
 	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
 		inner := raw[1 : n-1]
 		plain := true

@@ -237,10 +237,10 @@ func appendString(dst []byte, s string) []byte {
 // itself). Invalid JSON wraps ErrInvalidPayload; a bad placeholder wraps
 // ErrBadAttachments.
 //
-// Use it on a binary packet's Data, or on one element of it from SplitArray.
-// On a non-binary packet (no attachments), an object that looks like a
-// placeholder is an error; decode those with encoding/json if such objects
-// must pass through.
+// Use it on a packet's Data, or on one element of it from SplitArray. With
+// no attachments (a non-binary packet; a decoded binary one has at least
+// one) placeholders are left as plain objects, as the reference parser only
+// reconstructs binary packets.
 func Reconstruct(raw json.RawMessage, attachments [][]byte) (any, error) {
 	if !validJSON(raw) { // also rules out trailing data
 		return nil, fmt.Errorf("%w: not valid JSON", ErrInvalidPayload)
@@ -250,6 +250,9 @@ func Reconstruct(raw json.RawMessage, attachments [][]byte) (any, error) {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPayload, err)
+	}
+	if len(attachments) == 0 {
+		return v, nil
 	}
 	return replacePlaceholders(v, attachments)
 }

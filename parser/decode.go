@@ -35,6 +35,16 @@ type Decoder struct {
 // themselves, and a binary packet's text message is retained until its last
 // attachment arrives. The caller must not modify messages passed to Add.
 //
+// The payload is validated like the reference isPayloadValid: CONNECT has
+// none or an object, DISCONNECT none, CONNECT_ERROR an object or a string,
+// ACK and BINARY_ACK an array, EVENT and BINARY_EVENT a non-empty array
+// whose first element is a number or a string that is not reserved
+// (IsReserved, compared after unescaping). Unlike the reference, EVENT, ACK
+// and CONNECT_ERROR without a payload are rejected, as the spec requires.
+// The namespace runs from '/' to ',' or the end of the message and must be
+// UTF-8; the ack id must fit in a uint64; a binary packet announces 1 to
+// MaxAttachments attachments.
+//
 // Binary packets keep their type (BinaryEvent, BinaryAck); their Data still
 // holds the placeholders, already checked to be well formed and in range, so
 // Reconstruct on any part of Data cannot fail on them.
@@ -55,11 +65,11 @@ func (d *Decoder) Add(msg []byte, binary bool) (*Packet, error) {
 		d.Reset()
 		return nil, ErrUnexpectedText
 	}
-	max := d.MaxAttachments
-	if max <= 0 {
-		max = DefaultMaxAttachments
+	limit := d.MaxAttachments
+	if limit <= 0 {
+		limit = DefaultMaxAttachments
 	}
-	p, n, err := decodeText(msg, max, &d.lastNS)
+	p, n, err := decodeText(msg, limit, &d.lastNS)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +90,7 @@ func (d *Decoder) Awaiting() bool { return d.pending != nil }
 // decodeText parses the text part of a packet and validates its payload.
 // n is the attachment count of a binary packet (at least 1), else 0.
 // lastNS caches the previous namespace: clients mostly repeat one.
-func decodeText(msg []byte, max int, lastNS *string) (p *Packet, n int, err error) {
+func decodeText(msg []byte, limit int, lastNS *string) (p *Packet, n int, err error) {
 	if len(msg) == 0 {
 		return nil, 0, ErrEmpty
 	}
@@ -102,8 +112,8 @@ func decodeText(msg []byte, max int, lastNS *string) (p *Packet, n int, err erro
 		switch {
 		case i == start || at(msg, i) != '-':
 			return nil, 0, fmt.Errorf("%w: malformed count", ErrBadAttachments)
-		case n > max:
-			return nil, 0, fmt.Errorf("%w: %d (limit %d)", ErrTooManyAttachments, n, max)
+		case n > limit:
+			return nil, 0, fmt.Errorf("%w: %d (limit %d)", ErrTooManyAttachments, n, limit)
 		case n == 0: // the reference rejects it too (count < 1)
 			return nil, 0, fmt.Errorf("%w: count 0", ErrBadAttachments)
 		}

@@ -134,7 +134,10 @@ func FuzzReconstruct(f *testing.F) {
 			}
 			return
 		}
-		if cerr := checkPlaceholders(raw, len(atts)); (cerr == nil) != (err == nil) {
+		if len(atts) == 0 && err != nil {
+			t.Fatalf("%q without attachments: %v", raw, err)
+		}
+		if cerr := checkPlaceholders(raw, len(atts)); len(atts) > 0 && (cerr == nil) != (err == nil) {
 			t.Fatalf("%q: checkPlaceholders %v, Reconstruct %v", raw, cerr, err)
 		}
 		if err != nil {

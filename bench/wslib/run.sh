@@ -5,7 +5,7 @@
 #   ROUNDS=1 bash run.sh        # quick look
 #   TESTS=variants OUT=results/variants bash run.sh
 #                               # echo 1 KiB with strict UTF-8 on (all libs) and
-#                               # coder with a non-cancellable context (~1 min)
+#                               # coder with a non-cancellable context (~1.5 min)
 #
 # A time budget (BUDGET seconds, default 185) is checked before every run:
 # once spent, the remaining runs are skipped and the summary says so.
@@ -89,16 +89,21 @@ for r in $(seq 1 "$ROUNDS"); do
     for lib in "${LIBS[@]}"; do run "$lib" default "$lib" "" -- -mode bcast -n "$BCAST_N" -size 512 -k 20; done
   fi
   if has variants; then
-    # strict UTF-8 validation of text messages switched on, and coder with a
-    # plain context.Background()
-    for lib in "${LIBS[@]}"; do run "$lib" default "$lib+utf8" -utf8 -- -mode echo -n 100 -size 1024 -dur "$ECHO_DUR"; done
+    # strict UTF-8 validation of text messages switched on (whole message;
+    # incremental through the streaming reader), and coder with a plain
+    # context.Background()
+    for lib in "${LIBS[@]}"; do run "$lib" default "$lib+utf8" -utf8=message -- -mode echo -n 100 -size 1024 -dur "$ECHO_DUR"; done
+    for lib in gorilla coder; do run "$lib" default "$lib+utf8stream" -utf8=stream -- -mode echo -n 100 -size 1024 -dur "$ECHO_DUR"; done
     run coder default "coder+bgctx" -coder-bg -- -mode echo -n 100 -size 1024 -dur "$ECHO_DUR"
   fi
 done
-# RFC 6455 edge-case spot check (Autobahn 6.x/7.x-like), default and -utf8
+# RFC 6455 edge-case spot check (Autobahn 6.x/7.x-like): library defaults,
+# strict UTF-8 on whole messages, and (gorilla, coder) incremental validation
+# through the streaming reader
 has probe && : >"$OUT/probe.jsonl"
 has probe && for lib in "${LIBS[@]}"; do
-  for sflag in "" -utf8; do
+  for sflag in "" -utf8=message -utf8=stream; do
+    [[ $lib == gws && $sflag == -utf8=stream ]] && continue
     port=$((port + 1))
     "$BIN/server" -lib "$lib" $sflag -addr "127.0.0.1:$port" 2>>"$OUT/server.log" &
     SP=$!

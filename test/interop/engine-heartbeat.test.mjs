@@ -9,11 +9,13 @@ import * as R from './lib/raw.mjs';
 const T = { timeout: 20000 };
 const PING_INTERVAL = 300;
 const PING_TIMEOUT = 200;
-// Slack for a loaded 2-core machine: timers may fire late, never early, but a
-// late delivery to the client shortens what the client measures between two
-// packets, so lower bounds are loose: they only catch an immediate ping/close.
+// Slack for a loaded 2-core machine: timers fire late, never early, but what
+// the client measures between two packets can shrink when one of them is
+// delivered late (seen with the reference under load), so the lower bounds
+// are loose: they only catch an immediate ping or close. Only the first ping,
+// timed from before the handshake, is held to pingInterval.
 const LATE = 1500;
-const MIN_INTERVAL = PING_INTERVAL / 2;
+const MIN_FIRST = PING_INTERVAL - 50;
 const MIN_TIMEOUT = 50;
 
 for (const target of targets) {
@@ -40,7 +42,7 @@ for (const target of targets) {
         let res = await R.poll(base, hs.sid);
         const first = Date.now() - t0;
         assert.equal(res.body, '2');
-        assert.ok(first >= PING_INTERVAL, `first ping after ${first} ms, before pingInterval`);
+        assert.ok(first >= MIN_FIRST, `first ping after ${first} ms, before pingInterval`);
         assert.ok(first <= PING_INTERVAL + LATE, `first ping after ${first} ms`);
         // three more cycles: the session outlives pingInterval + pingTimeout several times
         for (let i = 0; i < 3; i++) {
@@ -50,7 +52,6 @@ for (const target of targets) {
           const dt = Date.now() - t1;
           assert.equal(res.status, 200);
           assert.equal(res.body, '2', `cycle ${i}`);
-          assert.ok(dt >= MIN_INTERVAL, `ping ${i} after ${dt} ms, before pingInterval`);
           assert.ok(dt <= PING_INTERVAL + LATE, `ping ${i} after ${dt} ms`);
         }
         await R.post(base, hs.sid, '3');
@@ -66,8 +67,7 @@ for (const target of targets) {
         const t1 = Date.now();
         const res = await R.poll(base, hs.sid);
         const dt = Date.now() - t1;
-        assert.equal(res.status, 200);
-        assert.equal(res.body, '1');
+        R.assertClosePayload(res, 'pending GET at ping timeout');
         assert.ok(dt >= MIN_TIMEOUT, `closed ${dt} ms after the ping, before pingTimeout`);
         assert.ok(dt <= PING_TIMEOUT + LATE, `closed ${dt} ms after the ping`);
         R.assertEioError(await R.poll(base, hs.sid), 1, 'GET after ping timeout');
@@ -91,7 +91,7 @@ for (const target of targets) {
           const t1 = Date.now();
           assert.equal(await ws.next(PING_INTERVAL + LATE + 500), '2', `ping ${i}`);
           const dt = Date.now() - (i === 0 ? t0 : t1);
-          assert.ok(dt >= MIN_INTERVAL, `ping ${i} after ${dt} ms, before pingInterval`);
+          if (i === 0) assert.ok(dt >= MIN_FIRST, `first ping after ${dt} ms, before pingInterval`);
           assert.ok(dt <= PING_INTERVAL + LATE, `ping ${i} after ${dt} ms`);
           ws.send('3');
         }

@@ -356,3 +356,18 @@ export async function assertEchoPolling(base, sid, value = 'still-open') {
   assert.equal(res.status, 200, `POST ${res.status} ${res.body}`);
   assert.deepEqual(await pollUntil(base, sid, 1), [pkt]);
 }
+
+/**
+ * Asserts a GET answer that ends the session: 200 and a payload of a close
+ * packet `1`, possibly preceded by noops. engine.io answers a pending GET
+ * with `1`; when the server closed the session while no GET was pending, it
+ * buffers the close and answers the next GET with `6\x1e1`.
+ */
+export function assertClosePayload(res, label = '') {
+  const what = `${label}: ${res.status} ${JSON.stringify(res.body)}`;
+  assert.equal(res.status, 200, what);
+  const packets = splitPayload(res.body);
+  assert.ok(packets.length >= 1, what);
+  assert.equal(packets[packets.length - 1], '1', `${what}: the last packet is a close`);
+  for (const p of packets.slice(0, -1)) assert.equal(p, '6', `${what}: only noops before the close`);
+}

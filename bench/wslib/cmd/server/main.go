@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -40,7 +41,8 @@ import (
 var (
 	conns      atomic.Int64 // currently open WebSocket connections (all endpoints)
 	lowmem     bool
-	strictUTF8 bool
+	strictUTF8 bool // -utf8=message or -utf8=stream
+	streamUTF8 bool // -utf8=stream
 	coderBG    bool
 	writeWait  = 5 * time.Second
 )
@@ -58,8 +60,22 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "listen address (loopback only)")
 	profile := flag.String("profile", "default", "default | lowmem")
 	flag.BoolVar(&coderBG, "coder-bg", false, "coder: use context.Background() (no cancel) per connection instead of a cancellable context")
-	flag.BoolVar(&strictUTF8, "utf8", false, "reject invalid UTF-8 in text messages (gws: CheckUtf8Enabled; gorilla/coder: utf8.Valid in the handler, close 1007)")
+	utf8Mode := flag.String("utf8", "off", "off | message | stream: reject invalid UTF-8 in text messages with close 1007. "+
+		"message: gws CheckUtf8Enabled, gorilla/coder utf8.Valid on the whole message; "+
+		"stream (gorilla/coder only): validate incrementally while the message is read through NextReader/Reader")
 	flag.Parse()
+	switch *utf8Mode {
+	case "off":
+	case "message":
+		strictUTF8 = true
+	case "stream":
+		if *name == "gws" {
+			log.Fatal("-utf8=stream: gws has no streaming reader")
+		}
+		strictUTF8, streamUTF8 = true, true
+	default:
+		log.Fatalf("bad -utf8 %q", *utf8Mode)
+	}
 	lowmem = *profile == "lowmem"
 
 	host, _, err := net.SplitHostPort(*addr)
@@ -224,12 +240,32 @@ func (g *gorillaLib) echo(w http.ResponseWriter, r *http.Request) {
 	loop := func() {
 		defer conns.Add(-1)
 		defer c.Close()
+		var buf []byte
 		for { // examples/echo/server.go
-			mt, msg, err := c.ReadMessage()
+			var mt int
+			var msg []byte
+			var err error
+			if streamUTF8 {
+				// examples/autobahn/server.go style: validate while reading
+				var r io.Reader
+				if mt, r, err = c.NextReader(); err == nil {
+					if mt == gorilla.TextMessage {
+						r = &utf8Stream{r: r}
+					}
+					buf, err = readAll(r, buf[:0])
+					msg = buf
+				}
+				if err == errInvalidUTF8 {
+					c.WriteControl(gorilla.CloseMessage, gorilla.FormatCloseMessage(gorilla.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+					return
+				}
+			} else {
+				mt, msg, err = c.ReadMessage()
+			}
 			if err != nil {
 				return
 			}
-			if strictUTF8 && mt == gorilla.TextMessage && !utf8.Valid(msg) {
+			if strictUTF8 && !streamUTF8 && mt == gorilla.TextMessage && !utf8.Valid(msg) {
 				// what gorilla's examples/autobahn/server.go does
 				c.WriteControl(gorilla.CloseMessage, gorilla.FormatCloseMessage(gorilla.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
 				return
@@ -377,12 +413,31 @@ func (cl *coderLib) echo(w http.ResponseWriter, r *http.Request) {
 		defer conns.Add(-1)
 		defer cancel()
 		defer c.CloseNow()
+		var buf []byte
 		for {
-			typ, p, err := c.Read(ctx)
+			var typ coder.MessageType
+			var p []byte
+			var err error
+			if streamUTF8 {
+				var r io.Reader
+				if typ, r, err = c.Reader(ctx); err == nil {
+					if typ == coder.MessageText {
+						r = &utf8Stream{r: r}
+					}
+					buf, err = readAll(r, buf[:0])
+					p = buf
+				}
+				if err == errInvalidUTF8 {
+					c.Close(coder.StatusInvalidFramePayloadData, "")
+					return
+				}
+			} else {
+				typ, p, err = c.Read(ctx)
+			}
 			if err != nil {
 				return
 			}
-			if strictUTF8 && typ == coder.MessageText && !utf8.Valid(p) {
+			if strictUTF8 && !streamUTF8 && typ == coder.MessageText && !utf8.Valid(p) {
 				c.Close(coder.StatusInvalidFramePayloadData, "")
 				return
 			}
