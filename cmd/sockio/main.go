@@ -1,81 +1,58 @@
-// Command sockio runs the sockio server and its tools.
+// Command sockio runs the sockio server and its tools. Each subcommand
+// lives in its own file and registers itself in init.
 //
-//	sockio serve [--addr :3000]    the Socket.IO server (in memory)
+//	sockio serve    the Socket.IO server and the chat room (in memory)
+//	sockio help     list the commands
 package main
 
 import (
-	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
-
-	"github.com/sockio/sockio"
+	"sort"
 )
+
+type command struct {
+	summary string
+	run     func(args []string) error
+}
+
+var commands = map[string]command{}
+
+// register adds a subcommand; called from init in each command's file.
+func register(name, summary string, run func(args []string) error) {
+	commands[name] = command{summary, run}
+}
 
 func main() {
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
 	}
-	var err error
-	switch os.Args[1] {
-	case "serve":
-		err = serve(os.Args[2:])
-	case "help", "-h", "--help":
+	name := os.Args[1]
+	if name == "help" || name == "-h" || name == "--help" {
 		usage()
 		return
-	default:
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "sockio: unknown command %q\n", name)
 		usage()
 		os.Exit(2)
 	}
-	if err != nil {
+	if err := cmd.run(os.Args[2:]); err != nil {
 		fmt.Fprintln(os.Stderr, "sockio:", err)
 		os.Exit(1)
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: sockio <command> [flags]
-
-commands:
-  serve   run the Socket.IO server (in memory, no external service)`)
-}
-
-func serve(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	addr := fs.String("addr", ":3000", "listen address")
-	_ = fs.Parse(args)
-
-	io := sockio.NewServer(sockio.Options{CORS: &sockio.CORS{Credentials: true}})
-	io.OnConnection(func(s *sockio.Socket) {
-		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
-		s.On("chat message", func(msg string) { _ = io.Emit("chat message", msg) })
-	})
-	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", io)
-	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	slog.Info("sockio serving", "addr", *addr)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = io.Close(sctx)
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	sort.Strings(names)
+	fmt.Fprintln(os.Stderr, "usage: sockio <command> [flags]\n\ncommands:")
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].summary)
 	}
-	return nil
 }
