@@ -10,7 +10,7 @@ serve:
 
 # test runs everything: vet, Go unit tests with the race detector, a short
 # fuzz pass over every parser, and the interop suites against real peers.
-test: vet unit fuzz interop
+test: deps vet unit fuzz interop
 
 vet:
 	$(GO) vet ./...
@@ -28,7 +28,7 @@ fuzz:
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund
 
-interop: deps
+interop:
 	cd $(INTEROP) && node --test --test-concurrency=1 --test-timeout=120000
 
 bench:
