@@ -76,9 +76,12 @@ func (c *Client) OnMessage(data []byte, binary bool) {
 	switch p.Type {
 	case parser.Ack, parser.BinaryAck:
 		// Acks skip the queue: a handler blocked in EmitWithAck waits for one.
-		if s := c.socket(p.Namespace); s != nil {
-			s.onAck(p)
+		s := c.socket(p.Namespace)
+		if s == nil {
+			c.closeParseError(fmt.Errorf("ACK for namespace %q that is not connected", p.Namespace))
+			return
 		}
+		s.onAck(p)
 	case parser.ConnectError:
 		c.closeParseError(fmt.Errorf("client sent CONNECT_ERROR"))
 	default:

@@ -491,9 +491,12 @@ func (s *Socket) finishClose(reason string) {
 // onEvent dispatches an EVENT packet; it runs on the client's worker.
 func (s *Socket) onEvent(p *parser.Packet) {
 	args, err := newArgs(p, 0)
-	if err != nil || args.Len() == 0 {
+	if err != nil {
 		s.client.closeParseError(fmt.Errorf("bad event payload: %w", err))
 		return
+	}
+	if args.Len() == 0 {
+		return // a bare EVENT: the reference ignores it too
 	}
 	var name string
 	if err := decodeName(args.raw[0], &name); err != nil {

@@ -31,19 +31,21 @@ type CORS struct {
 func (c *CORS) apply(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	origin := r.Header.Get("Origin")
-	if origin != "" && c.allowed(origin) {
-		if c.wildcard() && !c.Credentials {
-			h.Set("Access-Control-Allow-Origin", "*")
-		} else {
+	if c.wildcard() && !c.Credentials {
+		h.Set("Access-Control-Allow-Origin", "*")
+	} else {
+		// The answer depends on the Origin, so caches must key on it, even
+		// when this request has none.
+		h.Add("Vary", "Origin")
+		if origin != "" && c.allowed(origin) {
 			h.Set("Access-Control-Allow-Origin", origin)
-			h.Add("Vary", "Origin")
 		}
-		if c.Credentials {
-			h.Set("Access-Control-Allow-Credentials", "true")
-		}
-		if len(c.ExposedHeaders) > 0 {
-			h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposedHeaders, ","))
-		}
+	}
+	if c.Credentials {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	if len(c.ExposedHeaders) > 0 {
+		h.Set("Access-Control-Expose-Headers", strings.Join(c.ExposedHeaders, ","))
 	}
 	if r.Method != http.MethodOptions {
 		return false

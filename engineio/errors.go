@@ -3,6 +3,7 @@ package engineio
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 )
@@ -46,6 +47,7 @@ var (
 	ErrPollOverlap     = errors.New("engineio: overlapping poll requests")
 	ErrPollAborted     = errors.New("engineio: poll request closed prematurely")
 	ErrBadHeartbeat    = errors.New("engineio: ping from client (invalid heartbeat direction)")
+	ErrBinaryBody      = errors.New("engineio: binary polling body (Engine.IO 4 sends base64 text)")
 )
 
 // writeError answers a refused request as the reference does.
@@ -66,4 +68,22 @@ func writeError(w http.ResponseWriter, code int, message string) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// writeUpgradeError refuses a WebSocket upgrade request the way the
+// reference does: plain text, not JSON, and the connection is not reused.
+func writeUpgradeError(w http.ResponseWriter, code int, message string) {
+	if message == "" {
+		message = codeMessages[code]
+	}
+	status := http.StatusBadRequest
+	if code == CodeForbidden {
+		status = http.StatusForbidden
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", strconv.Itoa(len(message)))
+	h.Set("Connection", "close")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, message)
 }

@@ -77,6 +77,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		body = packet.AppendText(body, pkts[i].Packet)
 	}
 	h := w.Header()
+	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
@@ -97,18 +98,29 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 
 // servePost handles a polling POST: a payload of packets from the client.
 func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Content-Type") == "application/octet-stream" {
+		// Engine.IO 4 sends binary as base64 text: a binary body is invalid.
+		w.WriteHeader(http.StatusBadRequest)
+		s.finish(ReasonTransportError, ErrBinaryBody, packet.Close)
+		return
+	}
+	rc := http.NewResponseController(w)
 	s.mu.Lock()
-	if s.posting {
+	if s.posting != nil {
+		abortFirst := s.posting
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest)
+		abortFirst()
 		s.finish(ReasonTransportError, ErrPollOverlap, packet.Close)
 		return
 	}
-	s.posting = true
+	// A second POST while this one runs cuts this one off, as the
+	// reference does: expiring the read deadline ends its body read.
+	s.posting = func() { _ = rc.SetReadDeadline(time.Now()) }
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.posting = false
+		s.posting = nil
 		s.mu.Unlock()
 	}()
 
@@ -119,8 +131,13 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
-		w.WriteHeader(http.StatusBadRequest)
 		s.finish(ReasonTransportError, err, packet.Close)
+		// Drop the connection rather than answer: the request is broken.
+		if conn, _, herr := rc.Hijack(); herr == nil {
+			_ = conn.Close()
+		} else {
+			w.WriteHeader(http.StatusBadRequest)
+		}
 		return
 	}
 	if int64(len(body)) > max {
@@ -137,6 +154,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.finish(ReasonParseError, err, packet.Close)
 	}
 	h := w.Header()
+	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)

@@ -59,30 +59,34 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	transport := q.Get("transport")
+	upgrade := wsconnIsUpgrade(r)
+	refuse := writeError
+	if upgrade {
+		refuse = writeUpgradeError
+	}
 	if !srv.opts.allows(transport) {
-		writeError(w, CodeUnknownTransport, "")
+		refuse(w, CodeUnknownTransport, "")
 		return
 	}
-	upgrade := wsconnIsUpgrade(r)
 	if sid := q.Get("sid"); sid != "" {
 		s := srv.Session(sid)
 		if s == nil {
-			writeError(w, CodeUnknownSID, "")
+			refuse(w, CodeUnknownSID, "")
 			return
 		}
 		if upgrade {
 			if transport != WebSocket {
-				writeError(w, CodeBadRequest, "")
+				refuse(w, CodeBadRequest, "")
 				return
 			}
 			if err := srv.allowRequest(r); err != nil {
-				writeError(w, CodeForbidden, err.Error())
+				refuse(w, CodeForbidden, err.Error())
 				return
 			}
 			s.upgrade(w, r)
 			return
 		}
-		if s.Transport() != transport {
+		if s.Transport() != transport || q.Get("EIO") != "4" {
 			writeError(w, CodeBadRequest, "")
 			return
 		}
@@ -105,11 +109,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := srv.allowRequest(r); err != nil {
-		writeError(w, CodeForbidden, err.Error())
+		refuse(w, CodeForbidden, err.Error())
 		return
 	}
 	if q.Get("EIO") != "4" {
-		writeError(w, CodeUnsupportedProtocol, "")
+		refuse(w, CodeUnsupportedProtocol, "")
 		return
 	}
 	srv.handshake(w, r, transport)

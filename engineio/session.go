@@ -61,7 +61,7 @@ type Session struct {
 
 	poll      chan struct{} // non-nil while a GET is pending
 	pollFinal packet.Type   // answer to a pending GET once the session is closed
-	posting   bool
+	posting   func()        // non-nil while a POST is read; calling it aborts that POST
 
 	ws       *wsconn.Conn
 	flushing bool // a websocket writer goroutine is draining the queue

@@ -160,7 +160,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.probeWS = ws
 	s.mu.Unlock()
 
-	timeout := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { _ = ws.CloseNow() })
+	timeout := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { _ = ws.Close(wsconn.CloseNoStatus, "") })
 	defer timeout.Stop()
 	for {
 		p, err := readPacket(ws)
@@ -211,7 +211,7 @@ func (s *Session) endUpgrade(ws *wsconn.Conn) {
 	}
 	s.mu.Unlock()
 	if ws != nil {
-		_ = ws.CloseNow()
+		_ = ws.Close(wsconn.CloseNoStatus, "")
 	}
 }
 

@@ -181,7 +181,9 @@ func decodeText(msg []byte, limit int, lastNS *string) (p *Packet, n int, err er
 // reference only validates a payload that is present).
 func validatePayload(t Type, data []byte, n int) error {
 	if data == nil {
-		if t == Connect || t == Disconnect {
+		// The reference validates only a payload that is there: a bare
+		// EVENT or ACK is accepted (and ignored by the layer above).
+		if t == Connect || t == Disconnect || t == Event || t == Ack {
 			return nil
 		}
 		return fmt.Errorf("%w: %v requires a payload", ErrInvalidPayload, t)

@@ -53,10 +53,13 @@ for (const target of targets) {
       const name = `[${target}] [${tname(transports)}]`;
 
       for (const [what, args] of [...jsonCases, ...binaryCases]) {
+        const isJson = jsonCases.some(([w]) => w === what);
         it(`${name} echo with ack: ${what}`, T, async () => {
           const sock = await connect(server.url, { transports });
           const res = await ack(sock, 'echo', args);
           assert.deepEqual(normalize(res), normalize(args));
+          // deepEqual ignores key order; the server must keep it
+          if (isJson) assert.equal(JSON.stringify(res), JSON.stringify(args), 'same JSON, same key order');
         });
 
         it(`${name} echo without ack comes back as "echo": ${what}`, T, async () => {
@@ -65,6 +68,7 @@ for (const target of targets) {
           sock.emit('echo', ...args);
           const res = await got;
           assert.deepEqual(normalize(res), normalize(args));
+          if (isJson) assert.equal(JSON.stringify(res), JSON.stringify(args), 'same JSON, same key order');
         });
       }
 

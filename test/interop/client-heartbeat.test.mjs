@@ -62,6 +62,22 @@ for (const target of targets) {
         assert.equal(obs.connected, true);
       });
 
+      it(`${name} after a ping timeout a client with reconnection on reconnects by itself`, T, async () => {
+        const sock = await connect(server.url, {
+          transports, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0,
+        });
+        const firstId = sock.id;
+        const firstEngine = sock.io.engine;
+        dropPongs(sock); // only this engine: the reconnection gets a fresh one
+        const [reason] = await waitFor(sock, 'disconnect', 3000);
+        assert.equal(reason, 'transport close');
+        await waitFor(sock, 'connect', 4000);
+        assert.notEqual(sock.io.engine, firstEngine);
+        assert.notEqual(sock.id, firstId);
+        assert.equal(await emitWithAck(sock, 'echo', 'back'), 'back');
+        sock.io.reconnection(false);
+      });
+
       it(`${name} a normal client stays connected over several ping cycles`, T, async () => {
         const sock = await connect(server.url, { transports });
         let pings = 0;

@@ -112,6 +112,20 @@ for (const target of targets) {
         assert.equal(manager.engine, engine);
       });
 
+      it(`${name} five dynamic namespaces on one Manager, interleaved emits`, T, async () => {
+        const manager = track(new Manager(server.url, { transports, reconnection: false, timeout: 5000 }));
+        const names = [1, 22, 333, 4444, 55555].map((n) => `/dyn-${n}`);
+        const socks = names.map((n) => manager.socket(n));
+        await Promise.all(socks.map((s) => connected(s)));
+        const results = await Promise.all(socks.flatMap((s, i) => [
+          emitWithAck(s, 'whoami'),
+          emitWithAck(s, 'echo', { i, nsp: names[i] }),
+        ]));
+        assert.deepEqual(results, names.flatMap((n, i) => [n, { i, nsp: n }]));
+        // one engine for all of them
+        assert.equal(new Set(socks.map((s) => s.io.engine)).size, 1);
+      });
+
       it(`${name} a refused namespace does not close the shared connection`, T, async () => {
         const manager = track(new Manager(server.url, { transports, reconnection: false, timeout: 3000 }));
         const root = manager.socket('/');

@@ -147,6 +147,49 @@ for (const target of targets) {
         await sendTo(c, 'A', { rooms: [room] }, ['A', 'B', 'C', 'D']);
       });
 
+      it(`${name} unicode room and event names`, T, async () => {
+        const room = `部屋-😀-${rand()}`;
+        const a = await connect(server.url, { transports });
+        const b = await connect(server.url, { transports });
+        await ack(a, 'join', [room]);
+        assert.deepEqual(await emitWithAck(a, 'rooms'), [a.id, room].sort());
+        const event = `ëvent-中-😀-${rand()}`;
+        const gotA = collect(a, event);
+        const gotB = collect(b, event);
+        await ack(b, 'to', [{ rooms: [room], event, args: ['ü', { '键': '值' }] }]);
+        await withTimeout((async () => { while (!gotA.length) await sleep(10); })(), 2000, 'delivery');
+        await sleep(QUIET);
+        assert.deepEqual(gotA, [['ü', { '键': '值' }]]);
+        assert.deepEqual(gotB, []);
+      });
+
+      it(`${name} 10 broadcasts to 12 clients: each client gets each once, in order`, T, async () => {
+        const room = `many-${rand()}`;
+        const socks = [];
+        for (let i = 0; i < 12; i++) {
+          // mix the transports: every client of this set plus some websocket ones
+          const s = await connect(server.url, { transports: i % 3 === 0 ? ['websocket'] : transports });
+          await ack(s, 'join', [room]);
+          socks.push(s);
+        }
+        const event = `b-${rand()}`;
+        const got = socks.map((s) => collect(s, event));
+        await Promise.all(Array.from({ length: 10 }, (_, k) => ack(socks[k % 3], 'to', [{ rooms: [room], event, args: [k] }])));
+        await withTimeout((async () => { while (!got.every((g) => g.length >= 10)) await sleep(10); })(), 4000, 'all broadcasts');
+        await sleep(QUIET);
+        for (const g of got) {
+          const ks = g.map(([k]) => k);
+          assert.deepEqual([...ks].sort((x, y) => x - y), Array.from({ length: 10 }, (_, k) => k), 'each once');
+        }
+        // broadcasts requested by the same sender keep their order everywhere
+        for (const g of got) {
+          for (let sender = 0; sender < 3; sender++) {
+            const ks = g.map(([k]) => k).filter((k) => k % 3 === sender);
+            assert.deepEqual(ks, [...ks].sort((x, y) => x - y), `order of sender ${sender}'s broadcasts`);
+          }
+        }
+      });
+
       it(`${name} volatile burst: seq in order, volatile packets in order and never twice`, T, async () => {
         const sock = await connect(server.url, { transports });
         const log = [];
