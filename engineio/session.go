@@ -119,15 +119,18 @@ type frame struct {
 // not copied and must not change afterwards: one broadcast shares them.
 func (s *Session) Send(opts SendOptions, pkts ...packet.Packet) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state != stateOpen {
+		s.mu.Unlock()
 		return ErrClosed
 	}
 	if !s.fits(pkts) {
-		s.closeLocked(ReasonSlowConsumer, ErrQueueFull)
+		s.mu.Unlock()
+		// No flush: the queue is what the client failed to take.
+		s.finish(ReasonSlowConsumer, ErrQueueFull, packet.Close)
 		return ErrQueueFull
 	}
 	s.enqueueLocked(opts, pkts...)
+	s.mu.Unlock()
 	return nil
 }
 

@@ -164,7 +164,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`2/admin,x["a"]`, ErrBadID},
 		{`21+["a"]`, ErrBadID},
 
-		{`2{}`, ErrInvalidPayload},          // protocol test suite
+		{`2{}`, ErrInvalidPayload}, // protocol test suite
 		{`2[]`, ErrInvalidPayload},
 		{`2[ ]`, ErrInvalidPayload},
 		{`2[{}]`, ErrInvalidPayload},

@@ -1,0 +1,202 @@
+package engineio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/sockio/sockio/engineio/packet"
+)
+
+// recorder is a Handler that records what reaches it.
+type recorder struct {
+	mu     sync.Mutex
+	msgs   []string
+	reason string
+	err    error
+	closed chan struct{}
+}
+
+func newRecorder() *recorder { return &recorder{closed: make(chan struct{})} }
+
+func (r *recorder) OnMessage(data []byte, binary bool) {
+	r.mu.Lock()
+	r.msgs = append(r.msgs, string(data))
+	r.mu.Unlock()
+}
+
+func (r *recorder) OnClose(reason string, err error) {
+	r.mu.Lock()
+	r.reason, r.err = reason, err
+	r.mu.Unlock()
+	close(r.closed)
+}
+
+func (r *recorder) wait(t *testing.T) (string, error) {
+	t.Helper()
+	select {
+	case <-r.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("session not closed")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reason, r.err
+}
+
+func newServer(t *testing.T, opts Options) (*Server, *httptest.Server, chan *Session, chan *recorder) {
+	srv := NewServer(opts)
+	sessions := make(chan *Session, 16)
+	recs := make(chan *recorder, 16)
+	srv.OnConnection(func(s *Session) {
+		r := newRecorder()
+		s.SetHandler(r)
+		sessions <- s
+		recs <- r
+	})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Close(ctx, "")
+		hs.Close()
+	})
+	return srv, hs, sessions, recs
+}
+
+func handshake(t *testing.T, hs *httptest.Server) string {
+	t.Helper()
+	res, err := hs.Client().Get(hs.URL + "/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var buf strings.Builder
+	_, _ = bufCopy(&buf, res)
+	var open struct{ SID string }
+	if err := json.Unmarshal([]byte(buf.String()[1:]), &open); err != nil {
+		t.Fatalf("open packet %q: %v", buf.String(), err)
+	}
+	return open.SID
+}
+
+func TestSlowConsumerIsDisconnected(t *testing.T) {
+	_, hs, sessions, recs := newServer(t, Options{MaxBufferedPackets: 10, PingInterval: time.Hour})
+	handshake(t, hs) // polling, and nobody polls again
+	s, rec := <-sessions, <-recs
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		err = s.Send(SendOptions{}, packet.Packet{Type: packet.Message, Data: []byte("x")})
+	}
+	if !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("want ErrQueueFull, got %v", err)
+	}
+	if reason, cause := rec.wait(t); reason != ReasonSlowConsumer || !errors.Is(cause, ErrQueueFull) {
+		t.Fatalf("reason %q, cause %v", reason, cause)
+	}
+}
+
+func TestVolatileDroppedWhenNotWritable(t *testing.T) {
+	_, hs, sessions, _ := newServer(t, Options{PingInterval: time.Hour})
+	handshake(t, hs)
+	s := <-sessions
+	// No poll is pending: the transport is not writable.
+	if s.SendVolatile(SendOptions{}, packet.Packet{Type: packet.Message, Data: []byte("v")}) {
+		t.Fatal("volatile packet queued while no poll was pending")
+	}
+	if err := s.Send(SendOptions{}, packet.Packet{Type: packet.Message, Data: []byte("n")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPingTimeoutOverWebSocket(t *testing.T) {
+	_, hs, _, recs := newServer(t, Options{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	rec := <-recs
+	// Read (so pings arrive) but never answer them.
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	if reason, _ := rec.wait(t); reason != ReasonPingTimeout {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestPongKeepsSessionAlive(t *testing.T) {
+	_, hs, sessions, recs := newServer(t, Options{PingInterval: 30 * time.Millisecond, PingTimeout: 60 * time.Millisecond})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	s, rec := <-sessions, <-recs
+	pings := 0
+	for pings < 5 {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d pings: %v", pings, err)
+		}
+		if string(data) == "2" {
+			pings++
+			_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
+		}
+	}
+	select {
+	case <-rec.closed:
+		t.Fatalf("closed: %s", rec.reason)
+	default:
+	}
+	s.Close()
+	if reason, _ := rec.wait(t); reason != ReasonForcedClose {
+		t.Fatalf("reason %q", reason)
+	}
+}
+
+func TestCloseFlushesAndWaits(t *testing.T) {
+	srv, hs, sessions, recs := newServer(t, Options{PingInterval: time.Hour})
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	s, rec := <-sessions, <-recs
+	_ = s.Send(SendOptions{}, packet.Packet{Type: packet.Message, Data: []byte("last words")})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := rec.wait(t); reason != ReasonServerShutdown {
+		t.Fatalf("reason %q", reason)
+	}
+	var got []string
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		got = append(got, string(data))
+	}
+	if len(got) != 2 || got[1] != "4last words" {
+		t.Fatalf("client got %q", got)
+	}
+	if srv.Count() != 0 {
+		t.Fatalf("%d sessions left", srv.Count())
+	}
+}
