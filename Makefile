@@ -12,8 +12,11 @@ serve:
 # fuzz pass over every parser, and the interop suites against real peers.
 test: deps vet unit fuzz interop
 
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 vet:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -race -count=1 ./...

@@ -149,10 +149,7 @@ func newArgs(p *parser.Packet, skip int) (Args, error) {
 	return Args{raw: raw[skip:], atts: p.Attachments}, nil
 }
 
-var (
-	argsType  = reflect.TypeOf(Args{})
-	errorType = reflect.TypeOf((*error)(nil)).Elem()
-)
+var errorType = reflect.TypeOf((*error)(nil)).Elem()
 
 // decodeName decodes an event name; most names need no unescaping. The
 // reference also accepts a number as a name: it is kept as its text.

@@ -34,7 +34,7 @@ func (s *Session) readWebSocket(ws *wsconn.Conn) {
 	for {
 		p, err := readPacket(ws)
 		if err != nil {
-			s.finish(readFailure(err))
+			s.closeOnReadError(err)
 			return
 		}
 		if !s.onPacket(p) {
@@ -63,18 +63,20 @@ type parseError struct{ err error }
 func (e *parseError) Error() string { return e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
-// readFailure maps a read error to the reference's close reason.
-func readFailure(err error) (string, error, packet.Type) {
+// closeOnReadError ends the session after a failed read, with the
+// reference's reason for that kind of failure.
+func (s *Session) closeOnReadError(err error) {
 	var pe *parseError
 	switch {
 	case errors.As(err, &pe):
-		return ReasonParseError, err, packet.Close
+		s.finish(ReasonParseError, err, packet.Close)
 	case errors.Is(err, wsconn.ErrMessageTooBig):
-		return ReasonTransportError, ErrPayloadTooLarge, packet.Close
+		s.finish(ReasonTransportError, ErrPayloadTooLarge, packet.Close)
 	case wsconn.CloseCode(err) >= 0, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		return ReasonTransportClose, nil, packet.Close
+		s.finish(ReasonTransportClose, nil, packet.Close)
+	default:
+		s.finish(ReasonTransportError, err, packet.Close)
 	}
-	return ReasonTransportError, err, packet.Close
 }
 
 // flushWebSocket drains the queue onto ws until it is empty. Only one runs

@@ -163,7 +163,7 @@ func decodeText(msg []byte, limit int, lastNS *string) (p *Packet, n int, err er
 			// payload suggests a namespace without its leading '/'.
 			rest := msg[i:]
 			if j := bytes.IndexByte(rest, ','); !hasNS && !hasID && j >= 0 &&
-				(bytes.IndexAny(rest[:j], `[{"`) < 0) {
+				!bytes.ContainsAny(rest[:j], `[{"`) {
 				return nil, 0, fmt.Errorf("%w: must start with '/'", ErrBadNamespace)
 			}
 			return nil, 0, fmt.Errorf("%w: unexpected %q", ErrBadID, c)
