@@ -67,6 +67,13 @@ type Adapter interface {
 	// non-nil onDone it waits for each node's acknowledgement.
 	ServerSideEmit(ctx context.Context, args []any, onDone func(err error, res []Args))
 
+	// PersistSession keeps a disconnected socket's state for connection-state
+	// recovery (only called when the server has it on).
+	PersistSession(s Session)
+	// RestoreSession returns the state kept for pid, with the events sent to
+	// its rooms after offset, or nil if it cannot be recovered.
+	RestoreSession(ctx context.Context, pid, offset string) (*Session, error)
+
 	// Close releases the adapter's resources.
 	Close() error
 }

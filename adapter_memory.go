@@ -15,17 +15,23 @@ type MemoryAdapter struct {
 	mu    sync.RWMutex
 	rooms map[string]map[string]struct{} // room → socket ids
 	sids  map[string]map[string]struct{} // socket id → rooms
+
+	recovery *recoveryStore // nil unless connection-state recovery is on
 }
 
 var _ Adapter = (*MemoryAdapter)(nil)
 
 // NewMemoryAdapter returns the in-memory adapter of nsp.
 func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
-	return &MemoryAdapter{
+	a := &MemoryAdapter{
 		nsp:   nsp,
 		rooms: make(map[string]map[string]struct{}),
 		sids:  make(map[string]map[string]struct{}),
 	}
+	if ro := nsp.server.opts.ConnectionStateRecovery; ro != nil {
+		a.recovery = newRecoveryStore(ro)
+	}
+	return a
 }
 
 // Namespace returns the adapter's namespace.
@@ -171,6 +177,11 @@ func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
 // Broadcast implements Adapter: the packet is encoded once and the same
 // bytes go to every socket.
 func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
+	// With recovery on, events without ack that may not be dropped are
+	// kept for replay (acks cannot be replayed, as in the reference).
+	if a.recovery != nil && (p.Type == parser.Event || p.Type == parser.BinaryEvent) && !p.HasID && !opts.Flags.Volatile {
+		a.recovery.store(p, opts)
+	}
 	enc := encode(p)
 	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags) })
 }
@@ -229,5 +240,25 @@ func (a *MemoryAdapter) ServerSideEmit(_ context.Context, _ []any, onDone func(e
 	}
 }
 
+// PersistSession implements Adapter.
+func (a *MemoryAdapter) PersistSession(s Session) {
+	if a.recovery != nil {
+		a.recovery.persist(s)
+	}
+}
+
+// RestoreSession implements Adapter.
+func (a *MemoryAdapter) RestoreSession(_ context.Context, pid, offset string) (*Session, error) {
+	if a.recovery == nil {
+		return nil, nil
+	}
+	return a.recovery.restore(pid, offset), nil
+}
+
 // Close implements Adapter.
-func (a *MemoryAdapter) Close() error { return nil }
+func (a *MemoryAdapter) Close() error {
+	if a.recovery != nil {
+		a.recovery.close()
+	}
+	return nil
+}

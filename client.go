@@ -1,6 +1,7 @@
 package sockio
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -213,13 +214,24 @@ func (c *Client) connect(p *parser.Packet) {
 		return
 	}
 	s := newSocket(nsp, c, auth)
-	if err := nsp.connect(s); err != nil {
-		c.connectError(name, err)
-		return
+	var missed []*parser.Packet
+	if ro := c.server.opts.ConnectionStateRecovery; ro != nil {
+		missed = c.recover(s, auth)
+		if !s.recovered {
+			s.pid = newSocketID()
+		}
+	}
+	if !s.recovered || !c.server.opts.ConnectionStateRecovery.SkipMiddlewares {
+		if err := nsp.connect(s); err != nil {
+			nsp.adapter.DelAll(s.id) // rooms a recovery may have restored
+			c.connectError(name, err)
+			return
+		}
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		nsp.adapter.DelAll(s.id)
 		return
 	}
 	c.sockets[name] = s
@@ -231,11 +243,38 @@ func (c *Client) connect(p *parser.Packet) {
 	s.mu.Unlock()
 	nsp.add(s)
 	s.Join(s.id)
-	sid, _ := json.Marshal(map[string]string{"sid": s.id})
-	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: sid}), &BroadcastFlags{})
+	// Missed events go first; the client holds them until the CONNECT.
+	for _, p := range missed {
+		_ = c.write(encode(p), &BroadcastFlags{})
+	}
+	answer := map[string]string{"sid": s.id}
+	if s.pid != "" {
+		answer["pid"] = s.pid
+	}
+	data, _ := json.Marshal(answer)
+	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
 	for _, fn := range nsp.connectionHandlers() {
 		fn(s)
 	}
+}
+
+// recover restores s from the session its auth names (pid and offset),
+// if the adapter still has it, and returns the events it missed.
+func (c *Client) recover(s *Socket, auth map[string]any) []*parser.Packet {
+	pid, _ := auth["pid"].(string)
+	offset, _ := auth["offset"].(string)
+	if pid == "" || offset == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sess, err := s.nsp.adapter.RestoreSession(ctx, pid, offset)
+	if err != nil || sess == nil {
+		return nil
+	}
+	s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
+	s.Join(sess.Rooms...)
+	return sess.Missed
 }
 
 func (c *Client) connectError(nsp string, err error) {

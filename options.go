@@ -23,6 +23,9 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Adapter creates each namespace's adapter (default in memory).
 	Adapter AdapterFactory
+	// ConnectionStateRecovery, when set, lets a client that lost its
+	// connection get its socket back with the events it missed.
+	ConnectionStateRecovery *RecoveryOptions
 	// MaxAttachments bounds the binary attachments of one packet (default 10).
 	MaxAttachments int
 
@@ -50,6 +53,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 45 * time.Second
+	}
+	if o.ConnectionStateRecovery != nil {
+		o.ConnectionStateRecovery = o.ConnectionStateRecovery.withDefaults()
 	}
 	if o.Adapter == nil {
 		o.Adapter = func(n *Namespace) Adapter { return NewMemoryAdapter(n) }

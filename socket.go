@@ -46,10 +46,12 @@ type Handshake struct {
 
 // Socket is one client's connection to one Namespace.
 type Socket struct {
-	id     string
-	nsp    *Namespace
-	client *Client
-	hs     *Handshake
+	id        string
+	pid       string // private session id, with connection-state recovery
+	recovered bool
+	nsp       *Namespace
+	client    *Client
+	hs        *Handshake
 
 	mu              sync.Mutex
 	connected       bool
@@ -95,6 +97,10 @@ func hostOnly(addr string) string {
 
 // ID is the socket id (not the Engine.IO session id).
 func (s *Socket) ID() string { return s.id }
+
+// Recovered reports whether the socket was restored by connection-state
+// recovery: same id, rooms and data, and the missed events were replayed.
+func (s *Socket) Recovered() bool { return s.recovered }
 
 // Namespace is the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
@@ -301,6 +307,11 @@ func (s *Socket) emit(event string, args []any, flags *BroadcastFlags) error {
 		if !s.registerAck(p.ID, fn, flags.Timeout, false) {
 			return ErrDisconnected
 		}
+	} else if s.nsp.server.opts.ConnectionStateRecovery != nil && !flags.Volatile {
+		// Through the adapter, to the socket's own room, so that the event
+		// is kept for replay, as the reference does.
+		s.nsp.adapter.Broadcast(p, &BroadcastOptions{Rooms: []string{s.id}, Flags: *flags})
+		return nil
 	}
 	return s.send(p, flags)
 }
@@ -465,6 +476,9 @@ func (s *Socket) finishClose(reason string) {
 	s.mu.Unlock()
 	for _, fn := range before {
 		fn(reason)
+	}
+	if s.pid != "" && recoverableReasons[reason] {
+		s.nsp.adapter.PersistSession(Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()})
 	}
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.remove(s)

@@ -1,0 +1,212 @@
+package sockio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sockio/sockio/parser"
+)
+
+// RecoveryOptions turn on connection-state recovery: a client that comes
+// back within MaxDisconnectionDuration gets its socket id, rooms and data
+// back, and the events it missed, as with the reference's
+// connectionStateRecovery option.
+type RecoveryOptions struct {
+	// MaxDisconnectionDuration is how long a session is kept (default 2 min).
+	MaxDisconnectionDuration time.Duration
+	// SkipMiddlewares lets a recovered socket skip the namespace middlewares.
+	SkipMiddlewares bool
+	// MaxPackets bounds the packets kept per namespace for replay (default
+	// 10,000): older ones are dropped, and a client whose offset is gone is
+	// not recovered (it connects as a new socket), instead of memory growing.
+	MaxPackets int
+}
+
+// Session is a disconnected socket's state, kept for recovery.
+type Session struct {
+	SID   string
+	PID   string
+	Rooms []string
+	Data  any
+	// Missed are the events sent to the socket's rooms after its offset.
+	Missed []*parser.Packet
+}
+
+// recoverableReasons are the disconnections after which a session is kept:
+// the connection failed, the client did not choose to leave.
+var recoverableReasons = map[string]bool{
+	"transport error":      true,
+	"transport close":      true,
+	"forced close":         true,
+	"ping timeout":         true,
+	"server shutting down": true,
+	"forced server close":  true,
+}
+
+func (o *RecoveryOptions) withDefaults() *RecoveryOptions {
+	c := *o
+	if c.MaxDisconnectionDuration <= 0 {
+		c.MaxDisconnectionDuration = 2 * time.Minute
+	}
+	if c.MaxPackets <= 0 {
+		c.MaxPackets = 10_000
+	}
+	return &c
+}
+
+// recoveryStore keeps sessions and recent packets for the in-memory adapter.
+type recoveryStore struct {
+	opts   *RecoveryOptions
+	prefix string // offsets of another process never match ours
+
+	mu       sync.Mutex
+	sessions map[string]*storedSession // by pid
+	packets  []storedPacket            // oldest first
+	first    uint64                    // sequence number of packets[0]
+	next     uint64
+}
+
+type storedSession struct {
+	Session
+	timer *time.Timer
+}
+
+type storedPacket struct {
+	seq    uint64
+	at     time.Time
+	rooms  []string
+	except []string
+	p      *parser.Packet
+}
+
+func newRecoveryStore(opts *RecoveryOptions) *recoveryStore {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &recoveryStore{
+		opts:     opts,
+		prefix:   base64.RawURLEncoding.EncodeToString(b[:]) + "-",
+		sessions: make(map[string]*storedSession),
+	}
+}
+
+// store records an EVENT for replay and appends its offset as the last
+// argument, where the official client reads it.
+func (r *recoveryStore) store(p *parser.Packet, opts *BroadcastOptions) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sessions == nil {
+		return // closed
+	}
+	seq := r.next
+	r.next++
+	offset := r.prefix + strconv.FormatUint(seq, 36)
+	p.Data = appendArg(p.Data, offset)
+	now := time.Now()
+	r.packets = append(r.packets, storedPacket{
+		seq: seq, at: now, p: p,
+		rooms:  append([]string(nil), opts.Rooms...),
+		except: append([]string(nil), opts.Except...),
+	})
+	// Drop what is too old or too many, from the front.
+	cut := 0
+	horizon := now.Add(-r.opts.MaxDisconnectionDuration)
+	for cut < len(r.packets) && (len(r.packets)-cut > r.opts.MaxPackets || r.packets[cut].at.Before(horizon)) {
+		cut++
+	}
+	if cut > 0 {
+		clear(r.packets[:cut])
+		r.packets = r.packets[cut:]
+		r.first += uint64(cut)
+	}
+}
+
+// appendArg adds a JSON string as the last element of a JSON array.
+func appendArg(data []byte, s string) []byte {
+	out := make([]byte, 0, len(data)+len(s)+3)
+	out = append(out, data[:len(data)-1]...)
+	if len(data) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"', ']')
+}
+
+func (r *recoveryStore) persist(s Session) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sessions == nil {
+		return // closed: the server is shutting down
+	}
+	if old := r.sessions[s.PID]; old != nil {
+		old.timer.Stop()
+	}
+	st := &storedSession{Session: s}
+	st.timer = time.AfterFunc(r.opts.MaxDisconnectionDuration, func() {
+		r.mu.Lock()
+		if r.sessions[s.PID] == st {
+			delete(r.sessions, s.PID)
+		}
+		r.mu.Unlock()
+	})
+	r.sessions[s.PID] = st
+}
+
+// restore returns the session of pid with the events it missed after
+// offset, or nil when the session or the offset is gone. A session is
+// restored once.
+func (r *recoveryStore) restore(pid, offset string) *Session {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.sessions[pid]
+	if st == nil {
+		return nil
+	}
+	if len(offset) <= len(r.prefix) || offset[:len(r.prefix)] != r.prefix {
+		return nil
+	}
+	seq, err := strconv.ParseUint(offset[len(r.prefix):], 36, 64)
+	if err != nil || seq < r.first || seq >= r.next || len(r.packets) == 0 {
+		return nil
+	}
+	st.timer.Stop()
+	delete(r.sessions, pid)
+	s := st.Session
+	for _, sp := range r.packets[seq-r.first+1:] {
+		if included(s.Rooms, sp.rooms, sp.except) {
+			s.Missed = append(s.Missed, sp.p)
+		}
+	}
+	return &s
+}
+
+func (r *recoveryStore) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.sessions {
+		st.timer.Stop()
+	}
+	r.sessions = nil
+	r.packets = nil
+}
+
+// included reports whether a socket in rooms was a target of a broadcast.
+func included(rooms, to, except []string) bool {
+	in := len(to) == 0
+	for _, r := range rooms {
+		for _, x := range except {
+			if r == x {
+				return false
+			}
+		}
+		for _, t := range to {
+			if r == t {
+				in = true
+			}
+		}
+	}
+	return in
+}

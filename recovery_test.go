@@ -1,0 +1,138 @@
+package sockio
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func connectAnswer(t *testing.T, got string) (sid, pid string) {
+	t.Helper()
+	var a struct{ SID, PID string }
+	if !strings.HasPrefix(got, "40{") || json.Unmarshal([]byte(got[2:]), &a) != nil {
+		t.Fatalf("connect answer %q", got)
+	}
+	return a.SID, a.PID
+}
+
+// lastArg returns the last argument of an EVENT text: the offset.
+func lastArg(t *testing.T, got string) string {
+	t.Helper()
+	var args []any
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(got, "42")), &args); err != nil || len(args) == 0 {
+		t.Fatalf("event %q", got)
+	}
+	s, _ := args[len(args)-1].(string)
+	return s
+}
+
+func TestConnectionStateRecovery(t *testing.T) {
+	io, hs := newTestServer(t, Options{ConnectionStateRecovery: &RecoveryOptions{}})
+	sockets := make(chan *Socket, 4)
+	io.OnConnection(func(s *Socket) {
+		s.On("join", func(room string, ack Ack) { s.Join(room); ack() })
+		s.SetData("user data")
+		sockets <- s
+	})
+
+	c := dial(t, hs)
+	sid, pid := connectAnswer(t, c.connect("/"))
+	if pid == "" {
+		t.Fatal("no pid with recovery on")
+	}
+	first := <-sockets
+	c.send(`420["join","news"]`)
+	if got := c.read(); got != "430[]" {
+		t.Fatalf("join ack %q", got)
+	}
+	_ = io.To("news").Emit("n", 1)
+	got := c.read()
+	if !strings.HasPrefix(got, `42["n",1,"`) {
+		t.Fatalf("event with offset %q", got)
+	}
+	offset := lastArg(t, got)
+
+	_ = c.ws.Close() // a network failure: "transport close" is recoverable
+	waitFor(t, func() bool { return !first.Connected() })
+
+	_ = io.To("news").Emit("n", 2)       // missed, in a room the socket was in
+	_ = io.To("elsewhere").Emit("n", 3)  // not for it
+	_ = io.Except("news").Emit("n", 4)   // not for it
+	_ = first.Emit("direct", "to-me")    // to its own room: missed too
+	_ = io.Volatile().Emit("n", "volat") // volatile: never kept
+
+	c2 := dial(t, hs)
+	c2.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	if got := c2.read(); !strings.HasPrefix(got, `42["n",2,"`) {
+		t.Fatalf("first missed event %q", got)
+	}
+	if got := c2.read(); !strings.HasPrefix(got, `42["direct","to-me","`) {
+		t.Fatalf("second missed event %q", got)
+	}
+	sid2, pid2 := connectAnswer(t, c2.read())
+	if sid2 != sid || pid2 != pid {
+		t.Fatalf("recovered as %s/%s, want %s/%s", sid2, pid2, sid, pid)
+	}
+	s := <-sockets
+	if !s.Recovered() || s.Data() != "user data" {
+		t.Fatalf("recovered %v, data %v", s.Recovered(), s.Data())
+	}
+	if rooms := s.Rooms(); len(rooms) != 2 || rooms[0] != "news" && rooms[1] != "news" {
+		t.Fatalf("rooms %v", rooms)
+	}
+
+	// A session is restored once; a second try gets a new socket.
+	c3 := dial(t, hs)
+	c3.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	if sid3, _ := connectAnswer(t, c3.read()); sid3 == sid {
+		t.Fatal("session restored twice")
+	}
+}
+
+func TestNoRecoveryAfterClientDisconnect(t *testing.T) {
+	io, hs := newTestServer(t, Options{ConnectionStateRecovery: &RecoveryOptions{MaxDisconnectionDuration: time.Minute}})
+	gone := make(chan struct{}, 1)
+	io.OnConnection(func(s *Socket) { s.OnDisconnect(func(string) { gone <- struct{}{} }) })
+	c := dial(t, hs)
+	sid, pid := connectAnswer(t, c.connect("/"))
+	_ = io.Emit("e")
+	offset := lastArg(t, c.read())
+	c.send("41") // the client chose to leave: nothing is kept
+	<-gone
+	c.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	if sid2, _ := connectAnswer(t, c.read()); sid2 == sid {
+		t.Fatal("recovered after a client namespace disconnect")
+	}
+}
+
+func TestRecoveryStoreBounded(t *testing.T) {
+	r := newRecoveryStore((&RecoveryOptions{MaxPackets: 3}).withDefaults())
+	var offsets []string
+	for i := 0; i < 10; i++ {
+		p := eventPacket(t, "e", i)
+		r.store(p, &BroadcastOptions{})
+		offsets = append(offsets, lastArg(t, "42"+string(p.Data)))
+	}
+	if len(r.packets) != 3 {
+		t.Fatalf("%d packets kept, want 3", len(r.packets))
+	}
+	r.persist(Session{SID: "s", PID: "p"})
+	if r.restore("p", offsets[0]) != nil {
+		t.Fatal("restored from an offset that was dropped")
+	}
+	s := r.restore("p", offsets[7])
+	if s == nil || len(s.Missed) != 2 {
+		t.Fatalf("restore from a kept offset: %+v", s)
+	}
+	r.close()
+}
+
+func eventPacket(t *testing.T, name string, args ...any) *parserPacket {
+	t.Helper()
+	p, err := newEventPacket("/", name, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
