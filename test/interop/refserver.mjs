@@ -10,6 +10,7 @@ const defaults = {
   pingTimeout: 20000,
   maxHttpBufferSize: 1000000,
   connectTimeout: 45000,
+  recovery: 0,
 };
 
 function parseFlags(argv) {
@@ -20,6 +21,7 @@ function parseFlags(argv) {
     '--ping-timeout': 'pingTimeout',
     '--max-http-buffer-size': 'maxHttpBufferSize',
     '--connect-timeout': 'connectTimeout',
+    '--recovery': 'recovery',
   };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i];
@@ -52,6 +54,7 @@ const io = new Server(httpServer, {
   maxHttpBufferSize: opts.maxHttpBufferSize,
   connectTimeout: opts.connectTimeout,
   cors: { origin: true, credentials: true },
+  connectionStateRecovery: opts.recovery > 0 ? { maxDisconnectionDuration: opts.recovery } : undefined,
 });
 
 const root = io.of('/');

@@ -26,7 +26,12 @@ func main() {
 	pingTimeout := flag.Int("ping-timeout", 20000, "ms")
 	maxBuf := flag.Int64("max-http-buffer-size", 1e6, "bytes")
 	connectTimeout := flag.Int("connect-timeout", 45000, "ms")
+	recovery := flag.Int("recovery", 0, "connection-state recovery window in ms (0 = off)")
 	flag.Parse()
+	var rec *sockio.RecoveryOptions
+	if *recovery > 0 {
+		rec = &sockio.RecoveryOptions{MaxDisconnectionDuration: time.Duration(*recovery) * time.Millisecond}
+	}
 
 	io := sockio.NewServer(sockio.Options{
 		PingInterval:      time.Duration(*pingInterval) * time.Millisecond,
@@ -34,6 +39,8 @@ func main() {
 		MaxHTTPBufferSize: *maxBuf,
 		ConnectTimeout:    time.Duration(*connectTimeout) * time.Millisecond,
 		CORS:              &sockio.CORS{Credentials: true},
+
+		ConnectionStateRecovery: rec,
 	})
 	setup(io)
 
@@ -48,6 +55,7 @@ func main() {
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go exitWithParent(sig)
 	<-sig
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
@@ -76,21 +84,15 @@ func setup(io *sockio.Server) {
 
 	dyn := io.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
 	dyn.OnConnection(common)
-
-	for _, n := range []*sockio.Namespace{root, admin} {
-		report(io, n)
-	}
 }
 
-// report tells room "observers" of "/" about every disconnect.
-func report(io *sockio.Server, n *sockio.Namespace) {
-	n.OnDisconnect(func(s *sockio.Socket, reason string) {
-		_ = io.To("observers").Emit("gone", map[string]string{"id": s.ID(), "nsp": n.Name(), "reason": reason})
-	})
-}
-
-// common are the events of every namespace: echo and whoami.
+// common are the events of every namespace: echo and whoami; and every
+// disconnect is reported to room "observers" of "/".
 func common(s *sockio.Socket) {
+	io := s.Namespace().Server()
+	s.OnDisconnect(func(reason string) {
+		_ = io.To("observers").Emit("gone", map[string]string{"id": s.ID(), "nsp": s.Namespace().Name(), "reason": reason})
+	})
 	s.On("echo", func(e *sockio.Event) {
 		if e.WantsAck() {
 			_ = e.Ack(e.Args)
@@ -189,4 +191,16 @@ func rootEvents(io *sockio.Server, s *sockio.Socket) {
 		ack(ids)
 	})
 	s.On("socketsJoin", func(room string, ack sockio.Ack) { io.SocketsJoin(room); ack() })
+}
+
+// exitWithParent stops the server when the test process that started it
+// dies, so a killed test run leaves no server behind.
+func exitWithParent(sig chan<- os.Signal) {
+	parent := os.Getppid()
+	for range time.Tick(time.Second) {
+		if os.Getppid() != parent {
+			sig <- syscall.SIGTERM
+			return
+		}
+	}
 }

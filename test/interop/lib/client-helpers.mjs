@@ -191,7 +191,7 @@ export async function observer(url, opts = {}) {
   return sock;
 }
 
-// toBuffer normalises any binary the client decoded (Buffer, ArrayBuffer,
+// normalize turns any binary the client decoded (Buffer, ArrayBuffer,
 // typed array) to a Buffer, recursively, so results compare with deepEqual.
 export function normalize(v) {
   if (Buffer.isBuffer(v)) return Buffer.from(v);
