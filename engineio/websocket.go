@@ -21,6 +21,7 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.He
 	opts := wsconn.AcceptOptions{
 		ReadLimit: srv.opts.MaxHTTPBufferSize,
 		Header:    header,
+		Batch:     true,
 	}
 	if d := srv.opts.PerMessageDeflate; d != nil {
 		opts.Compression = true
@@ -115,8 +116,22 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 	}
 }
 
+// writeWebSocket writes a batch of queued packets, in one system call
+// when the connection allows it.
 func (s *Session) writeWebSocket(ws *wsconn.Conn, pkts []frame) error {
 	_ = ws.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+	if !s.srv.opts.compress() {
+		var small [16]wsconn.Frame
+		frames := small[:0]
+		for _, p := range pkts {
+			if p.Binary {
+				frames = append(frames, wsconn.Frame{Type: wsconn.Binary, Body: p.Data})
+			} else {
+				frames = append(frames, wsconn.Frame{Type: wsconn.Text, Head: heads[p.Type], Body: p.Data})
+			}
+		}
+		return ws.WriteFrames(frames)
+	}
 	for _, p := range pkts {
 		var err error
 		if p.Binary {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -57,6 +58,10 @@ type AcceptOptions struct {
 	Header http.Header
 	// ReadBufferSize and WriteBufferSize size the I/O buffers; 0 picks small defaults.
 	ReadBufferSize, WriteBufferSize int
+	// Batch lets WriteFrames put many messages in one system call. Without
+	// compression the connection then writes its own frames, control frames
+	// included: use Write, WriteFrames and Close, not the streaming writers.
+	Batch bool
 }
 
 // Conn is one WebSocket connection. One goroutine may read and one may write
@@ -65,6 +70,12 @@ type Conn struct {
 	c         *websocket.Conn
 	threshold int
 	compress  bool
+
+	// Batch mode (see AcceptOptions.Batch): frames are written to nc
+	// directly, under wmu, by this package only.
+	raw bool
+	nc  net.Conn
+	wmu sync.Mutex
 }
 
 // writeBufferPool shares write buffers between idle connections, so an idle
@@ -96,7 +107,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, 
 	if opts.ReadLimit > 0 {
 		c.SetReadLimit(opts.ReadLimit)
 	}
-	return &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}, nil
+	conn := &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}
+	if opts.Batch && !(opts.Compression && offersDeflate(r)) {
+		conn.enableBatch()
+	}
+	return conn, nil
 }
 
 // IsUpgrade reports whether r asks for a WebSocket upgrade.
@@ -119,6 +134,9 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 // allows compression when it was negotiated and the message is above the
 // threshold.
 func (c *Conn) Write(typ MessageType, head, body []byte, compress bool) error {
+	if c.raw {
+		return c.WriteFrames([]Frame{{Type: typ, Head: head, Body: body}})
+	}
 	if c.compress {
 		c.c.EnableWriteCompression(compress && len(head)+len(body) >= c.threshold)
 	}
@@ -140,7 +158,12 @@ func (c *Conn) Write(typ MessageType, head, body []byte, compress bool) error {
 }
 
 // SetWriteDeadline bounds the next writes; a peer that does not read is cut off.
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.SetWriteDeadline(t) }
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.raw {
+		return c.nc.SetWriteDeadline(t)
+	}
+	return c.c.SetWriteDeadline(t)
+}
 
 // SetReadDeadline bounds the next reads.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadline(t) }
@@ -153,7 +176,11 @@ const CloseNoStatus = websocket.CloseNoStatusReceived
 // short deadline) and closes the connection.
 func (c *Conn) Close(code int, reason string) error {
 	msg := websocket.FormatCloseMessage(code, reason) // empty for CloseNoStatus
-	_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	if c.raw {
+		_ = c.writeControl(opClose, msg, time.Now().Add(time.Second))
+	} else {
+		_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	}
 	return c.c.Close()
 }
 

@@ -1,0 +1,152 @@
+package wsconn
+
+import (
+	"encoding/binary"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Frame is one message for WriteFrames; its payload is Head then Body.
+type Frame struct {
+	Type       MessageType
+	Head, Body []byte
+}
+
+const (
+	opClose = 8
+	opPong  = 10
+
+	// copyLimit: bodies up to this size are copied next to their header;
+	// larger ones get their own iovec (no copy).
+	copyLimit = 2048
+)
+
+type batchBuf struct {
+	b    []byte
+	iovs net.Buffers
+}
+
+var batchPool = sync.Pool{New: func() any { return &batchBuf{b: make([]byte, 0, 4096)} }}
+
+// enableBatch makes this package the connection's only writer: replies to
+// pings and closes go through the same lock as data frames.
+func (c *Conn) enableBatch() {
+	c.raw = true
+	c.nc = c.c.NetConn()
+	c.c.SetPingHandler(func(data string) error {
+		err := c.writeControl(opPong, []byte(data), time.Now().Add(time.Second))
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			return nil // as gorilla's default: a slow peer is not an error here
+		}
+		return err
+	})
+	c.c.SetCloseHandler(func(code int, _ string) error {
+		msg := []byte{}
+		if code != websocket.CloseNoStatusReceived {
+			msg = websocket.FormatCloseMessage(code, "")
+		}
+		_ = c.writeControl(opClose, msg, time.Now().Add(time.Second))
+		return nil
+	})
+}
+
+func offersDeflate(r *http.Request) bool {
+	for _, v := range r.Header.Values("Sec-Websocket-Extensions") {
+		if strings.Contains(v, "permessage-deflate") {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteFrames writes messages in order, as few system calls as possible:
+// in batch mode one writev for the lot. Without batch mode it writes them
+// one by one.
+func (c *Conn) WriteFrames(frames []Frame) error {
+	if !c.raw {
+		for _, f := range frames {
+			if err := c.Write(f.Type, f.Head, f.Body, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	bb := batchPool.Get().(*batchBuf)
+	defer func() {
+		clear(bb.iovs[:cap(bb.iovs)])
+		bb.iovs = bb.iovs[:0]
+		if cap(bb.b) <= 64<<10 {
+			bb.b = bb.b[:0]
+			batchPool.Put(bb)
+		}
+	}()
+	// Headers and small payloads go into b; the iovecs point into it once
+	// it is complete, so its growth cannot leave them dangling.
+	type span struct {
+		start, end int
+		body       []byte // a large body, written from where it is
+	}
+	spans := make([]span, 0, len(frames)+1)
+	start := 0
+	b := bb.b[:0]
+	for _, f := range frames {
+		n := len(f.Head) + len(f.Body)
+		b = appendHeader(b, byte(f.Type), n)
+		b = append(b, f.Head...)
+		if len(f.Body) <= copyLimit {
+			b = append(b, f.Body...)
+			continue
+		}
+		spans = append(spans, span{start, len(b), f.Body})
+		start = len(b)
+	}
+	spans = append(spans, span{start, len(b), nil})
+	bb.b = b
+	for _, s := range spans {
+		if s.end > s.start {
+			bb.iovs = append(bb.iovs, b[s.start:s.end])
+		}
+		if s.body != nil {
+			bb.iovs = append(bb.iovs, s.body)
+		}
+	}
+	iovs := bb.iovs // WriteTo consumes its receiver
+	c.wmu.Lock()
+	_, err := iovs.WriteTo(c.nc)
+	c.wmu.Unlock()
+	return err
+}
+
+func (c *Conn) writeControl(op byte, payload []byte, deadline time.Time) error {
+	var buf [2 + 125]byte
+	if len(payload) > 125 {
+		payload = payload[:125]
+	}
+	b := appendHeader(buf[:0], op, len(payload))
+	b = append(b, payload...)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(deadline)
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// appendHeader appends an unmasked, final frame header (RFC 6455 5.2).
+func appendHeader(b []byte, op byte, n int) []byte {
+	b = append(b, 0x80|op)
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126)
+		return binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		return binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+}
