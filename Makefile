@@ -27,6 +27,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./parser
+	$(GO) test -run='^$$' -fuzz='^FuzzServerPayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s .
 
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund

@@ -297,9 +297,7 @@ func (c *Client) connectError(nsp string, err error) {
 func (c *Client) write(pkts []packet.Packet, flags *BroadcastFlags) error {
 	opts := engineio.SendOptions{NoCompress: flags.NoCompress}
 	if flags.Volatile {
-		if !c.conn.SendVolatile(opts, pkts...) {
-			return nil // dropped, as volatile allows
-		}
+		c.conn.SendVolatile(opts, pkts...) // dropped when busy, as volatile allows
 		return nil
 	}
 	return c.conn.Send(opts, pkts...)
