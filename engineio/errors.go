@@ -3,7 +3,6 @@ package engineio
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 )
@@ -50,40 +49,38 @@ var (
 	ErrBinaryBody      = errors.New("engineio: binary polling body (Engine.IO 4 sends base64 text)")
 )
 
-// writeError answers a refused request as the reference does.
+// writeError answers a refused request as the reference does: JSON
+// {"code":N,"message":"..."}, 403 for Forbidden and 400 otherwise.
 func writeError(w http.ResponseWriter, code int, message string) {
-	if message == "" {
-		message = codeMessages[code]
-	}
-	status := http.StatusBadRequest
-	if code == CodeForbidden {
-		status = http.StatusForbidden
-	}
 	body, _ := json.Marshal(struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
-	}{code, message})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	}{code, errorMessage(code, message)})
+	refuse(w, code, "application/json", body)
 }
 
 // writeUpgradeError refuses a WebSocket upgrade request the way the
-// reference does: plain text, not JSON, and the connection is not reused.
+// reference does: the bare message as text, and the connection not reused.
 func writeUpgradeError(w http.ResponseWriter, code int, message string) {
+	w.Header().Set("Connection", "close")
+	refuse(w, code, "text/html", []byte(errorMessage(code, message)))
+}
+
+func errorMessage(code int, message string) string {
 	if message == "" {
-		message = codeMessages[code]
+		return codeMessages[code]
 	}
+	return message
+}
+
+func refuse(w http.ResponseWriter, code int, contentType string, body []byte) {
 	status := http.StatusBadRequest
 	if code == CodeForbidden {
 		status = http.StatusForbidden
 	}
 	h := w.Header()
-	h.Set("Content-Type", "text/html")
-	h.Set("Content-Length", strconv.Itoa(len(message)))
-	h.Set("Connection", "close")
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = io.WriteString(w, message)
+	_, _ = w.Write(body)
 }
