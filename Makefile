@@ -3,14 +3,14 @@ GO      ?= go
 NPM     ?= npm
 INTEROP := test/interop
 
-.PHONY: serve test unit interop deps vet fuzz bench
+.PHONY: serve test unit interop browser deps vet fuzz bench
 
 serve:
 	$(GO) run ./cmd/sockio serve
 
 # test runs everything: vet, Go unit tests with the race detector, a short
 # fuzz pass over every parser, and the interop suites against real peers.
-test: deps vet unit fuzz interop
+test: deps vet unit fuzz interop browser
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -34,6 +34,11 @@ deps:
 
 interop:
 	cd $(INTEROP) && node --test --test-concurrency=1 --test-timeout=120000
+
+# The chat room and our browser client in a real Chromium (installed from
+# Debian when missing), plus our client against the Node reference.
+browser:
+	bash test/browser/run.sh
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

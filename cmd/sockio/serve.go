@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -12,39 +14,68 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/chat"
+	"github.com/sockio/sockio/web"
 )
 
-func init() { register("serve", "run the Socket.IO server (in memory, no external service)", runServe) }
+func init() {
+	register("serve", "run the chat room on Socket.IO (in memory, no external service)", runServe)
+}
 
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	addr := fs.String("addr", ":3000", "listen address")
 	_ = fs.Parse(args)
 
-	io := sockio.NewServer(sockio.Options{CORS: &sockio.CORS{Credentials: true}})
+	io := sockio.NewServer(sockio.Options{})
 	io.OnConnection(func(s *sockio.Socket) {
+		// Kept from the first `serve`: a quick check with any client.
 		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
-		s.On("chat message", func(msg string) { _ = io.Emit("chat message", msg) })
 	})
+	chat.New(io.Of("/"), chat.Options{})
+
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io)
-	hs := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// More specific than "/socket.io/", so these win (Go 1.22 ServeMux).
+	client := web.Client()
+	for _, name := range web.ClientFiles {
+		mux.Handle("GET /socket.io/"+name, client)
+	}
+	// The same chat for plain-WebSocket users (/plain.html connects here).
+	plain := chat.NewPlain(chat.Options{})
+	mux.Handle("/ws", plain)
+	mux.Handle("/", web.Pages())
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	slog.Info("sockio serving", "addr", *addr)
+	go func() { errc <- hs.Serve(ln) }()
+	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()))
 	select {
 	case err := <-errc:
-		return err
+		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = io.Close(sctx)
+	_ = plain.Shutdown(sctx)
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
+}
+
+// browsable turns a listen address into one a browser can open.
+func browsable(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
 }

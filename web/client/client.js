@@ -94,11 +94,10 @@ const EIO_TYPES = ["open", "close", "ping", "pong", "message", "upgrade", "noop"
 const EIO_CODES = Object.fromEntries(EIO_TYPES.map((t, i) => [t, String(i)]));
 const RECORD_SEPARATOR = "\x1e";
 
+// isBinary: ArrayBuffer and its views travel as binary attachments. Blob is
+// not supported (reading it is asynchronous); send blob.arrayBuffer().
 function isBinary(v) {
-  return (
-    (typeof ArrayBuffer !== "undefined" && (v instanceof ArrayBuffer || ArrayBuffer.isView(v))) ||
-    (typeof Blob !== "undefined" && v instanceof Blob)
-  );
+  return typeof ArrayBuffer !== "undefined" && (v instanceof ArrayBuffer || ArrayBuffer.isView(v));
 }
 
 function toUint8(data) {
@@ -753,13 +752,11 @@ const PacketType = {
   BINARY_ACK: 6,
 };
 
-function hasBinary(obj, depth) {
-  if (!obj || typeof obj !== "object") return false;
-  if ((depth || 0) > 100) return false;
+function hasBinary(obj, depth = 0) {
+  if (!obj || typeof obj !== "object" || depth > 100) return false;
   if (isBinary(obj)) return true;
-  if (Array.isArray(obj)) return obj.some((v) => hasBinary(v, (depth || 0) + 1));
-  if (typeof obj.toJSON === "function" && arguments.length === 1) return hasBinary(obj.toJSON(), 1);
-  return Object.keys(obj).some((k) => hasBinary(obj[k], (depth || 0) + 1));
+  if (Array.isArray(obj)) return obj.some((v) => hasBinary(v, depth + 1));
+  return Object.keys(obj).some((k) => hasBinary(obj[k], depth + 1));
 }
 
 // deconstruct replaces binary values with placeholders, collecting them.
@@ -849,12 +846,9 @@ function decodeString(str) {
   } else {
     packet.nsp = "/";
   }
-  const next = str.charAt(i + 1);
-  if (next !== "" && /\d/.test(next)) {
+  if (/\d/.test(str.charAt(i + 1))) {
     const start = i + 1;
-    while (++i < str.length && /\d/.test(str.charAt(i)));
-    packet.id = Number(str.substring(start, i + 1 > str.length ? str.length : i + 1));
-    i--;
+    while (/\d/.test(str.charAt(i + 1))) i++;
     packet.id = Number(str.substring(start, i + 1));
   }
   if (str.charAt(++i)) {
@@ -1288,7 +1282,10 @@ class Socket extends Emitter {
     else this.sendConnectPacket(this.auth);
   }
 
+  // sendConnectPacket adds the session to recover, when the server offered
+  // connection-state recovery (a "pid" in its CONNECT answer).
   sendConnectPacket(data) {
+    if (this._pid) data = Object.assign({ pid: this._pid, offset: this._lastOffset }, data);
     this.packet({ type: PacketType.CONNECT, data });
   }
 
@@ -1353,6 +1350,10 @@ class Socket extends Emitter {
   emitEvent(args) {
     for (const fn of this._anyListeners.slice()) fn.apply(this, args);
     Emitter.prototype.emitReserved.apply(this, args);
+    // With recovery on, the server appends each event's offset.
+    if (this._pid && args.length && typeof args[args.length - 1] === "string") {
+      this._lastOffset = args[args.length - 1];
+    }
   }
 
   ack(id) {

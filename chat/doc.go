@@ -1,0 +1,14 @@
+// Package chat is the chat room that `sockio serve` runs: nicknames, rooms,
+// who is online, typing indicators, private messages and a replayed history,
+// on the sockio API.
+//
+// Clients connect with auth {name, clientId, room, reconnect} and talk with
+// these events (see docs/chat.md for the payloads):
+//
+//	client → server: join, message, typing, rename, private, rooms
+//	server → client: welcome, message, system, users, typing, private, rooms
+//
+// Presence is read with FetchSockets and messages go through the
+// namespace's adapter, so the same code serves a cluster once the adapter
+// and the History are shared ones.
+package chat
