@@ -171,7 +171,11 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		}
 		s.ws = ws
 	}
+	// Complete before the session is visible: Close may reach it at once.
+	s.timer = time.AfterFunc(srv.opts.PingInterval, s.onTimer)
+	s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Open, Data: open}})
 	if !srv.add(s) {
+		s.timer.Stop()
 		if s.ws != nil {
 			_ = s.ws.Close(1001, "server shutting down")
 		} else {
@@ -179,10 +183,6 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		}
 		return
 	}
-	s.mu.Lock()
-	s.timer = time.AfterFunc(srv.opts.PingInterval, s.onTimer)
-	s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Open, Data: open}})
-	s.mu.Unlock()
 	if srv.onConn != nil {
 		srv.onConn(s)
 	}
