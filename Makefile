@@ -3,14 +3,14 @@ GO      ?= go
 NPM     ?= npm
 INTEROP := test/interop
 
-.PHONY: serve test unit interop browser deps vet fuzz bench
+.PHONY: serve test unit interop ws browser deps vet fuzz bench
 
 serve:
 	$(GO) run ./cmd/sockio serve
 
 # test runs everything: vet, Go unit tests with the race detector, a short
 # fuzz pass over every parser, and the interop suites against real peers.
-test: deps vet unit fuzz interop browser
+test: deps vet unit fuzz interop ws browser
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -28,12 +28,18 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./parser
 	$(GO) test -run='^$$' -fuzz='^FuzzServerPayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s .
+	$(GO) test -run='^$$' -fuzz='^FuzzUTF8Validator$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./ws
 
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund
 
 interop:
 	cd $(INTEROP) && node --test --test-concurrency=1 --test-timeout=120000
+
+# Package ws and `sockio echo` against real peers: Node's ws, Python's
+# websockets, Chromium.
+ws:
+	bash test/ws/run.sh
 
 # The chat room and our browser client in a real Chromium (installed from
 # Debian when missing), plus our client against the Node reference.

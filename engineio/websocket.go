@@ -209,7 +209,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 			s.wakePollLocked()
 			s.kickLocked()
 			s.mu.Unlock()
-			s.readWebSocket(ws)
+			go s.readWebSocket(ws) // and return, as after a direct handshake
 			return
 		default:
 			// Anything else during the probe fails the upgrade, not the session.

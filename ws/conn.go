@@ -87,6 +87,7 @@ type Conn struct {
 
 	alive     atomic.Bool // something arrived since the last ping
 	inHandler atomic.Bool // a handler runs: the peer cannot be blamed for silence
+	broken    atomic.Bool // the peer broke the protocol mid-stream: send nothing more
 
 	gone chan struct{} // closed when the TCP connection is closed
 	done chan struct{} // closed after OnClose returned

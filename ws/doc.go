@@ -34,9 +34,9 @@
 // # Concurrency
 //
 // Handlers of one connection run one at a time, in arrival order, on the
-// connection's reading goroutine (on a server, the goroutine net/http gave
-// the request: a connection costs no extra goroutine while idle). Sends
-// never block: they queue, and a writer goroutine that exists only while the
-// queue is not empty drains it. All Conn methods are safe for concurrent
-// use.
+// connection's reading goroutine, the only goroutine an idle connection
+// has (ServeHTTP hands the connection to it and returns, so net/http frees
+// the request's buffers). Sends never block: they queue, and a writer
+// goroutine that exists only while the queue is not empty drains it. All
+// Conn methods are safe for concurrent use.
 package ws

@@ -60,12 +60,14 @@ func TestReservedBits(t *testing.T) {
 				p.expectClose(1002)
 			})
 		}
-		t.Run(fmt.Sprintf("rsv%#x/continuation", rsv), func(t *testing.T) {
-			p := dialRaw(t, addr)
-			p.send(false, opText, []byte("a"))
-			p.write(encodeFrame(0x80|rsv|opCont, []byte("b"), true))
-			p.expectClose(1002)
-		})
+		for _, op := range []byte{opText, opBinary} { // binary is streamed: its echo must not be finished
+			t.Run(fmt.Sprintf("rsv%#x/continuation-of-op%d", rsv, op), func(t *testing.T) {
+				p := dialRaw(t, addr)
+				p.send(false, op, []byte("a"))
+				p.write(encodeFrame(0x80|rsv|opCont, []byte("b"), true))
+				p.expectClose(1002)
+			})
+		}
 	}
 }
 
@@ -439,11 +441,15 @@ func TestMessageTooBig(t *testing.T) {
 		p := dialRaw(t, addr)
 		p.send(false, opBinary, make([]byte, 1500))
 		p.send(true, opCont, make([]byte, 1500))
-		// The echo may have streamed part of the message back first.
+		// The echo may have streamed part of the message back first, but
+		// never its end.
 		for {
 			f, err := p.readFrame(5 * time.Second)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if f.fin && f.op != opClose {
+				t.Fatal("the echo of a message over the limit was completed")
 			}
 			if f.op == opClose {
 				if code := binary.BigEndian.Uint16(f.payload); code != 1009 {

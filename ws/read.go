@@ -8,8 +8,8 @@ import (
 	"github.com/sockio/sockio/internal/wsconn"
 )
 
-// serve runs a connection to its end on the calling goroutine (on a server,
-// the goroutine net/http gave the request, so no goroutine is added).
+// serve runs a connection to its end on the calling goroutine, which is
+// the connection's reader.
 func (c *Conn) serve() {
 	c.wc.SetReadLimit(c.s.wireLimit())
 	c.startHeartbeat()
@@ -64,10 +64,14 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// call runs a handler, telling the heartbeat that silence is ours meanwhile.
+// call runs a handler, telling the heartbeat that silence is ours meanwhile;
+// a pong that waited behind the handler counts as on time.
 func (c *Conn) call(f func()) {
 	c.inHandler.Store(true)
-	defer c.inHandler.Store(false)
+	defer func() {
+		c.alive.Store(true)
+		c.inHandler.Store(false)
+	}()
 	f()
 }
 
@@ -120,6 +124,7 @@ func (s *streamReader) Read(p []byte) (int, error) {
 	s.n += int64(n)
 	if max := s.c.s.maxStream; max > 0 && s.n > max {
 		s.err = fmt.Errorf("%w: stream over %d bytes", ErrMessageTooBig, max)
+		s.c.broken.Store(true)
 		return 0, s.err
 	}
 	if n > 0 {
@@ -127,6 +132,10 @@ func (s *streamReader) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		s.err = err
+		if err != io.EOF {
+			// A Writer echoing this stream must not finish its message.
+			s.c.broken.Store(true)
+		}
 		var pe *wsconn.PeerCloseError
 		if errors.As(err, &pe) {
 			err = io.ErrUnexpectedEOF // the message was cut by a close

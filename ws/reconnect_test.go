@@ -140,6 +140,7 @@ func TestReconnecting(t *testing.T) {
 	if rc.ReadyState() != Closed || rc.Conn() != nil {
 		t.Fatalf("after Close: %v", rc.ReadyState())
 	}
+	assertNoTimer(t, rc)
 	opens := rs.opens.Load()
 	time.Sleep(100 * time.Millisecond)
 	if rs.opens.Load() != opens {
@@ -205,6 +206,18 @@ func TestReconnectGiveUp(t *testing.T) {
 	if err := rc.Close(CloseNormal, ""); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Close after giving up: %v", err)
 	}
+	assertNoTimer(t, rc)
+}
+
+// assertNoTimer checks that a closed Reconnecting holds no armed timer nor
+// running dial.
+func assertNoTimer(t *testing.T, rc *Reconnecting) {
+	t.Helper()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.timer != nil || rc.cancel != nil {
+		t.Fatalf("after close: timer %v, dial running %v", rc.timer != nil, rc.cancel != nil)
+	}
 }
 
 // The client heartbeat finds a server that stopped answering and the
@@ -256,7 +269,7 @@ func TestReconnectOnHeartbeat(t *testing.T) {
 	ev := newEvents()
 	rc := DialReconnecting("ws://"+pl.Addr().String(), &ReconnectOptions{
 		DialOptions: DialOptions{Handlers: ev.handlers(), ConnOptions: ConnOptions{
-			PingInterval: 50 * time.Millisecond, PongTimeout: 50 * time.Millisecond,
+			PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond,
 		}},
 		MinDelay: 10 * time.Millisecond,
 	})

@@ -12,7 +12,7 @@ import (
 type outgoing struct {
 	typ      MessageType
 	data     []byte
-	n        int // bytes counted against MaxQueuedBytes
+	n        int              // bytes counted against MaxQueuedBytes
 	prepared *wsconn.Prepared // a broadcast, encoded once for all
 	stream   *streamTicket    // a turn for a Writer
 	close    bool             // our close frame

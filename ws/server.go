@@ -60,8 +60,8 @@ func (s *Server) init() {
 	})
 }
 
-// ServeHTTP upgrades the request to a WebSocket connection and serves it
-// until it ends: handlers run on this goroutine.
+// ServeHTTP upgrades the request to a WebSocket connection, which is then
+// served on a goroutine of its own until it ends; ServeHTTP returns at once.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.init()
 	s.mu.Lock()
@@ -72,7 +72,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	defer s.wg.Done()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			s.wg.Done()
+		}
+	}()
 
 	if !wsconn.IsUpgrade(r) {
 		w.Header().Set("Upgrade", "websocket")
@@ -119,7 +124,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = wc.Close(CloseGoingAway, "server shutting down")
 		return
 	}
-	c.serve()
+	// The connection gets its own goroutine and this one returns, so that
+	// net/http frees the request's buffers (some 10 KiB) while the
+	// connection lives on.
+	handedOff = true
+	go func() {
+		defer s.wg.Done()
+		c.serve()
+	}()
 }
 
 func (s *Server) reportHandshake(err error) {

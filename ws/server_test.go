@@ -6,10 +6,10 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net/http"
-	"strings"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -127,6 +127,12 @@ func TestConnAccessorsAndEvents(t *testing.T) {
 		t.Fatalf("client: state %v close %+v", c.ReadyState(), cev.closes)
 	}
 	<-sc.Done()
+	sc.mu.Lock()
+	hb := sc.hb
+	sc.mu.Unlock()
+	if hb != nil {
+		t.Fatal("heartbeat timer left armed after the close")
+	}
 	if len(srv.Connections()) != 0 || sc.ReadyState() != Closed {
 		t.Fatalf("after close: %d connections, state %v", len(srv.Connections()), sc.ReadyState())
 	}
@@ -333,16 +339,16 @@ func TestWriteTimeout(t *testing.T) {
 
 func TestReadTimeout(t *testing.T) {
 	ev := newEvents()
-	srv := &Server{Handlers: ev.handlers(), ConnOptions: ConnOptions{ReadTimeout: 150 * time.Millisecond, PingInterval: -1}}
+	srv := &Server{Handlers: ev.handlers(), ConnOptions: ConnOptions{ReadTimeout: 300 * time.Millisecond, PingInterval: -1}}
 	u := startServer(t, srv)
 	p := dialRaw(t, strings.TrimPrefix(u, "ws://"))
 	start := time.Now()
 	for i := 0; i < 3; i++ { // traffic keeps it open
-		time.Sleep(80 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		p.send(true, opText, []byte("x"))
 	}
 	ev.wait(t, "close", func() bool { return len(ev.closes) == 1 })
-	if time.Since(start) < 300*time.Millisecond || ev.closes[0].code != CloseAbnormal || len(ev.errs) != 1 {
+	if time.Since(start) < 600*time.Millisecond || ev.closes[0].code != CloseAbnormal || len(ev.errs) != 1 {
 		t.Fatalf("after %v: OnClose %+v, OnError %v", time.Since(start), ev.closes, ev.errs)
 	}
 }
@@ -397,7 +403,7 @@ func TestShutdownDeadline(t *testing.T) {
 func TestHeartbeat(t *testing.T) {
 	ev := newEvents()
 	srv := &Server{Handlers: ev.handlers(), ConnOptions: ConnOptions{
-		PingInterval: 60 * time.Millisecond, PongTimeout: 40 * time.Millisecond,
+		PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond,
 	}}
 	u := startServer(t, srv)
 	addr := strings.TrimPrefix(u, "ws://")
@@ -440,11 +446,13 @@ func TestHeartbeat(t *testing.T) {
 	}
 	silent.expectClose(1011)
 	ev.wait(t, "pong timeout", func() bool { return len(ev.closes) >= 1 })
+	time.Sleep(500 * time.Millisecond) // the answering peer lives on meanwhile
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
 	if ev.closes[0] != (closeEvent{1011, "pong timeout"}) || !errors.Is(ev.errs[0], ErrPongTimeout) {
 		t.Fatalf("OnClose %+v, OnError %v", ev.closes, ev.errs)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if len(ev.opened) != 2 || ev.opened[0].ReadyState() != Open || pings.Load() < 5 {
+	if len(ev.opened) != 2 || len(ev.closes) != 1 || ev.opened[0].ReadyState() != Open || pings.Load() < 5 {
 		t.Fatalf("the answering peer: state %v after %d pings", ev.opened[0].ReadyState(), pings.Load())
 	}
 }

@@ -21,7 +21,9 @@ import (
 // before it, and waits for that turn until ctx is done. Each fragment must
 // reach the network within WriteTimeout. For Text, the caller is
 // responsible for writing valid UTF-8. Closing the connection abandons the
-// message; the writer then returns errors.
+// message, and so does a peer that breaks the protocol while a stream from
+// it is being read: the writer then returns ErrClosed and sends no final
+// fragment.
 func (c *Conn) Writer(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
 	if typ != Text && typ != Binary {
 		return nil, fmt.Errorf("ws: Writer needs Text or Binary, not %d", typ)
@@ -125,6 +127,10 @@ func (s *streamWriter) Write(p []byte) (int, error) {
 }
 
 func (s *streamWriter) flush(chunk []byte) error {
+	if s.c.broken.Load() {
+		s.err = ErrClosed
+		return s.err
+	}
 	_ = s.c.wc.SetWriteDeadline(time.Now().Add(s.c.s.writeTimeout))
 	if _, err := s.w.Write(chunk); err != nil {
 		s.err = s.fail(err)
@@ -148,6 +154,9 @@ func (s *streamWriter) Close() error {
 	}
 	s.closed = true
 	defer close(s.t.done)
+	if s.err == nil && s.c.broken.Load() {
+		s.err = ErrClosed // the connection is failing: no final fragment
+	}
 	if s.err != nil {
 		return s.err
 	}
