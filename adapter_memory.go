@@ -193,11 +193,13 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOption
 	enc := encode(p)
 	n := 0
 	a.apply(opts, func(s *Socket) {
+		// Inline: onAck only records the answer, and a handler of this
+		// very socket may be the one waiting for the broadcast's answers.
 		if !s.registerAck(p.ID, func(err error, res Args) {
 			if err == nil {
 				onAck(res)
 			}
-		}, opts.Flags.Timeout, false) {
+		}, opts.Flags.Timeout, true) {
 			return
 		}
 		n++

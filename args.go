@@ -177,3 +177,10 @@ func decodeName(raw json.RawMessage, name *string) error {
 	}
 	return nil
 }
+
+// NewArgs returns Args holding raw JSON values (binary parts as
+// placeholders) and their attachments; cluster adapters use it for
+// answers and events that come from other nodes.
+func NewArgs(raw []json.RawMessage, attachments [][]byte) Args {
+	return Args{raw: raw, atts: attachments}
+}

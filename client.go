@@ -238,12 +238,9 @@ func (c *Client) connect(p *parser.Packet) {
 	c.connectTimer.Stop()
 	c.mu.Unlock()
 
-	s.mu.Lock()
-	s.connected = true
-	s.mu.Unlock()
-	nsp.add(s)
-	s.Join(s.id)
-	// Missed events go first; the client holds them until the CONNECT.
+	// The CONNECT answer leaves before the socket can be reached by any
+	// broadcast, so nothing for this namespace overtakes it. Missed events
+	// go first: the client holds them until the CONNECT.
 	for _, p := range missed {
 		_ = c.write(encode(p), &BroadcastFlags{})
 	}
@@ -253,6 +250,11 @@ func (c *Client) connect(p *parser.Packet) {
 	}
 	data, _ := json.Marshal(answer)
 	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	nsp.add(s)
+	s.Join(s.id)
 	for _, fn := range nsp.connectionHandlers() {
 		fn(s)
 	}

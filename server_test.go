@@ -360,3 +360,32 @@ func waitFor(t testing.TB, cond func() bool) {
 }
 
 var _ http.Handler = (*Server)(nil)
+
+// A handler that waits for a broadcast's answers gets its own socket's
+// answer too: broadcast acks are matched where they arrive, not queued
+// behind the waiting handler.
+func TestBroadcastAckFromWaitingHandler(t *testing.T) {
+	io, hs := newTestServer(t, Options{})
+	result := make(chan error, 1)
+	io.OnConnection(func(s *Socket) {
+		s.On("poll", func() {
+			res, err := io.Timeout(2*time.Second).EmitWithAck(context.Background(), "q")
+			if err == nil && len(res) != 1 {
+				err = errors.New("want one answer")
+			}
+			result <- err
+		})
+	})
+	c := dial(t, hs)
+	c.connect("/")
+	c.send(`42["poll"]`)
+	got := c.read()
+	var id int
+	if _, err := fmtSscanf(got, `42%d["q"]`, &id); err != nil {
+		t.Fatalf("question %q", got)
+	}
+	c.send("43" + itoa(id) + `["yes"]`)
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -198,16 +198,22 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 		case p.Type == packet.Upgrade:
 			timeout.Stop()
 			s.mu.Lock()
-			if s.state != stateOpen {
+			if s.state == stateClosed {
 				s.mu.Unlock()
 				s.endUpgrade(ws)
 				return
 			}
+			// A closing session upgrades too, as in the reference: what it
+			// still has to send (its close included) then goes out here
+			// instead of waiting for a poll that will not come.
 			s.transport = WebSocket
 			s.ws, s.probeWS = ws, nil
 			s.upgrading, s.probed = false, false
 			s.wakePollLocked()
 			s.kickLocked()
+			if s.state == stateClosing && !s.flushing {
+				go s.finish("", nil, packet.Close)
+			}
 			s.mu.Unlock()
 			go s.readWebSocket(ws) // and return, as after a direct handshake
 			return

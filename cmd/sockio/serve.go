@@ -13,8 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/sockio/sockio"
+	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/chat"
+	"github.com/sockio/sockio/chat/redishistory"
 	"github.com/sockio/sockio/web"
 )
 
@@ -25,14 +28,28 @@ func init() {
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	addr := fs.String("addr", ":3000", "listen address")
+	redisURL := fs.String("redis", "", "Redis URL (redis://host:6379/0): run as one node of a cluster, history in Redis")
 	_ = fs.Parse(args)
 
-	io := sockio.NewServer(sockio.Options{})
+	var sopts sockio.Options
+	var copts chat.Options
+	if *redisURL != "" {
+		ro, err := goredis.ParseURL(*redisURL)
+		if err != nil {
+			return fmt.Errorf("serve: bad --redis: %w", err)
+		}
+		rdb := goredis.NewClient(ro)
+		defer rdb.Close()
+		sopts.Adapter = redisadapter.NewAdapter(rdb, redisadapter.Options{})
+		copts.History = redishistory.New(rdb, redishistory.Options{})
+		slog.Info("clustering through Redis", "addr", ro.Addr)
+	}
+	io := sockio.NewServer(sopts)
 	io.OnConnection(func(s *sockio.Socket) {
 		// Kept from the first `serve`: a quick check with any client.
 		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
 	})
-	chat.New(io.Of("/"), chat.Options{})
+	chat.New(io.Of("/"), copts)
 
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io)

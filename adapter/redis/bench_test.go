@@ -1,0 +1,122 @@
+package redis
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The cross-node benchmarks run on the Redis at 127.0.0.1:6379, every
+// node in this process (so Redis, the nodes and the clients share the
+// machine's cores). Run:
+//
+//	go test -run '^$' -bench CrossNode -benchtime 20000x ./adapter/redis
+
+// BenchmarkCrossNodeBroadcast measures sustained broadcast throughput: one
+// node emits to all, two other nodes deliver to 5 websocket clients each.
+// At most window broadcasts are in flight (sent, not yet received by the
+// last client), so the bounded queues never drop anything.
+func BenchmarkCrossNodeBroadcast(b *testing.B) {
+	for _, m := range []struct {
+		name string
+		opts Options
+	}{{"classic", Options{}}, {"sharded", Options{Sharded: true}}} {
+		for _, size := range []int{16, 1024} {
+			b.Run(fmt.Sprintf("%s/%dB", m.name, size), func(b *testing.B) {
+				benchBroadcast(b, m.opts, size)
+			})
+		}
+	}
+}
+
+func benchBroadcast(b *testing.B, opts Options, size int) {
+	needRedis(b)
+	nodes := startCluster(b, 3, env{Options: opts})
+	var clients []*tclient
+	for i := range 10 {
+		clients = append(clients, dialClient(b, nodes[1+i%2].url(), fmt.Sprintf("c%d", i), nil))
+	}
+	payload := strings.Repeat("x", size)
+	const window = 4096
+	var received atomic.Int64 // by the slowest client
+	counts := make([]atomic.Int64, len(clients))
+	done := make(chan error, len(clients))
+	for i, c := range clients {
+		go func() {
+			for range b.N {
+				if _, err := c.next(10 * time.Second); err != nil {
+					done <- err
+					return
+				}
+				n := counts[i].Add(1)
+				low := n
+				for j := range counts {
+					low = min(low, counts[j].Load())
+				}
+				if low > received.Load() {
+					received.Store(low)
+				}
+			}
+			done <- nil
+		}()
+	}
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for i := range b.N {
+		for deadline := time.Now().Add(10 * time.Second); int64(i)-received.Load() >= window; {
+			if time.Now().After(deadline) {
+				b.Fatalf("stalled at %d sent, %d received", i, received.Load())
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		_ = nodes[0].srv.Emit("m", payload)
+	}
+	for range clients {
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "broadcasts/s")
+	b.ReportMetric(float64(b.N*len(clients))/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// BenchmarkCrossNodeLatency measures the time from Emit on one node to the
+// event read by a websocket client, one message at a time: through Redis
+// to another node ("remote"), or on the same node ("local") for scale.
+func BenchmarkCrossNodeLatency(b *testing.B) {
+	for _, where := range []string{"local", "remote"} {
+		for _, m := range []struct {
+			name string
+			opts Options
+		}{{"classic", Options{}}, {"sharded", Options{Sharded: true}}} {
+			b.Run(where+"/"+m.name, func(b *testing.B) {
+				needRedis(b)
+				nodes := startCluster(b, 2, env{Options: m.opts})
+				target := nodes[0]
+				if where == "remote" {
+					target = nodes[1]
+				}
+				c := dialClient(b, target.url(), "c", nil)
+				lat := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for range b.N {
+					start := time.Now()
+					_ = nodes[0].srv.Emit("m", "ping")
+					if _, err := c.next(5 * time.Second); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(start))
+				}
+				b.StopTimer()
+				slices.Sort(lat)
+				q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) }
+				b.ReportMetric(q(0.5), "p50-µs")
+				b.ReportMetric(q(0.99), "p99-µs")
+			})
+		}
+	}
+}
