@@ -3,14 +3,14 @@ GO      ?= go
 NPM     ?= npm
 INTEROP := test/interop
 
-.PHONY: serve test unit interop ws browser deps vet fuzz bench
+.PHONY: serve test unit interop ws browser cluster deps vet fuzz bench
 
 serve:
 	$(GO) run ./cmd/sockio serve
 
 # test runs everything: vet, Go unit tests with the race detector, a short
 # fuzz pass over every parser, and the interop suites against real peers.
-test: deps vet unit fuzz interop ws browser
+test: deps vet unit fuzz interop ws browser cluster
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -29,6 +29,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./parser
 	$(GO) test -run='^$$' -fuzz='^FuzzServerPayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s .
 	$(GO) test -run='^$$' -fuzz='^FuzzUTF8Validator$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./ws
+	$(GO) test -run='^$$' -fuzz='^FuzzUnmarshal$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./adapter/redis/notepack
+	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./adapter/redis/notepack
 
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund
@@ -45,6 +47,11 @@ ws:
 # Debian when missing), plus our client against the Node reference.
 browser:
 	bash test/browser/run.sh
+
+# A mixed cluster (Node.js socket.io + @socket.io/redis-adapter and sockio
+# nodes) on a real Redis, the emitters, and nginx in front of three nodes.
+cluster:
+	bash test/cluster/run.sh
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
