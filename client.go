@@ -34,7 +34,8 @@ type Client struct {
 	// time, in order, on a goroutine that exists only while there is work.
 	wmu     sync.Mutex
 	wcond   sync.Cond
-	work    []task
+	work    []task // work[head:] is pending; the array is reused
+	head    int
 	running bool
 	stopped bool
 }
@@ -79,12 +80,12 @@ func (c *Client) OnMessage(data []byte, binary bool) {
 		// Acks skip the queue: a handler blocked in EmitWithAck waits for one.
 		s := c.socket(p.Namespace)
 		if s == nil {
-			c.closeParseError(fmt.Errorf("ACK for namespace %q that is not connected", p.Namespace))
+			c.closeInvalidState()
 			return
 		}
 		s.onAck(p)
 	case parser.ConnectError:
-		c.closeParseError(fmt.Errorf("client sent CONNECT_ERROR"))
+		c.closeInvalidState()
 	default:
 		c.enqueue(task{p: p}, true)
 	}
@@ -96,6 +97,11 @@ func (c *Client) OnClose(reason string, _ error) {
 	c.closed = true
 	c.connectTimer.Stop()
 	c.mu.Unlock()
+	// A handler blocked in EmitWithAck may be what holds the queue: release
+	// it now; the rest of the disconnect runs in order, on the worker.
+	for _, s := range c.allSockets() {
+		s.failInlineAcks()
+	}
 	c.enqueue(task{fn: func() {
 		for _, s := range c.allSockets() {
 			s.finishClose(reason)
@@ -134,7 +140,7 @@ func (c *Client) remove(s *Socket) {
 // enqueue adds a task; bounded tasks wait while the queue is full.
 func (c *Client) enqueue(t task, bounded bool) {
 	c.wmu.Lock()
-	for bounded && len(c.work) >= maxPending && !c.stopped {
+	for bounded && len(c.work)-c.head >= maxPending && !c.stopped {
 		c.wcond.Wait()
 	}
 	c.work = append(c.work, t)
@@ -148,16 +154,16 @@ func (c *Client) enqueue(t task, bounded bool) {
 func (c *Client) run() {
 	for {
 		c.wmu.Lock()
-		if len(c.work) == 0 {
+		if c.head == len(c.work) {
 			c.running = false
-			c.work = c.work[:0]
+			c.work, c.head = c.work[:0], 0
 			c.wmu.Unlock()
 			return
 		}
-		t := c.work[0]
-		c.work[0] = task{}
-		c.work = c.work[1:]
-		if len(c.work) == maxPending-1 {
+		t := c.work[c.head]
+		c.work[c.head] = task{}
+		c.head++
+		if len(c.work)-c.head == maxPending-1 {
 			c.wcond.Broadcast()
 		}
 		c.wmu.Unlock()
@@ -179,7 +185,7 @@ func (c *Client) handle(p *parser.Packet) {
 	if s == nil {
 		// The reference closes a connection that talks to a namespace it
 		// did not join.
-		c.closeParseError(fmt.Errorf("packet for unknown namespace %q", p.Namespace))
+		c.closeInvalidState()
 		return
 	}
 	switch p.Type {
@@ -195,7 +201,7 @@ func (c *Client) handle(p *parser.Packet) {
 func (c *Client) connect(p *parser.Packet) {
 	name := p.Namespace
 	if c.socket(name) != nil {
-		c.closeParseError(fmt.Errorf("second CONNECT to %q", name))
+		c.closeInvalidState()
 		return
 	}
 	var auth map[string]any
@@ -317,6 +323,14 @@ func (c *Client) disconnectAll() {
 	c.conn.Close()
 }
 
+// closeInvalidState closes a connection whose packets make no sense in its
+// state (an event for a namespace it did not join, a second CONNECT...),
+// with the reference's reason.
+func (c *Client) closeInvalidState() {
+	c.conn.CloseWithReason(ReasonForcedServerClose)
+}
+
+// closeParseError closes a connection that sent a packet that does not decode.
 func (c *Client) closeParseError(error) {
 	c.conn.CloseWithReason(engineio.ReasonParseError)
 }

@@ -42,6 +42,7 @@ type Options struct {
 	PerMessageDeflate  *PerMessageDeflate
 	MaxBufferedPackets int
 	MaxBufferedBytes   int
+	WriteTimeout       time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -77,5 +78,6 @@ func (o *Options) engine() engineio.Options {
 		PerMessageDeflate:  o.PerMessageDeflate,
 		MaxBufferedPackets: o.MaxBufferedPackets,
 		MaxBufferedBytes:   o.MaxBufferedBytes,
+		WriteTimeout:       o.WriteTimeout,
 	}
 }

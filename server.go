@@ -121,10 +121,11 @@ func (srv *Server) Namespaces() []*Namespace {
 	return out
 }
 
-// Close disconnects every socket with reason "server shutting down",
-// flushes what each connection has queued, closes the adapters, and waits
-// until the connections are gone or ctx ends. The HTTP server that serves
-// srv is the caller's to shut down.
+// Close closes every connection with reason "server shutting down",
+// flushing what each has queued, waits until the connections are gone or
+// ctx ends, then closes the adapters. Sockets' disconnect handlers run on
+// their connections' workers, possibly just after Close returns. The HTTP
+// server that serves srv is the caller's to shut down.
 func (srv *Server) Close(ctx context.Context) error {
 	err := srv.engine.Close(ctx, ReasonServerShuttingDown)
 	for _, n := range srv.Namespaces() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -60,11 +61,16 @@ func (c *rawClient) read() string {
 	}
 }
 
-// readErr reads until the connection fails and returns the error.
+// readErr reads until the server closes the connection and returns the
+// error; a read that times out (the connection stayed open) fails the test.
 func (c *rawClient) readErr() error {
 	for {
 		_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, _, err := c.ws.ReadMessage(); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				c.t.Fatalf("connection still open after 5s")
+			}
 			return err
 		}
 	}
@@ -388,4 +394,38 @@ func TestBroadcastAckFromWaitingHandler(t *testing.T) {
 	if err := <-result; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A handler blocked in EmitWithAck is released when the client goes away,
+// and the socket is then fully disconnected (no leak, handlers run).
+func TestEmitWithAckReleasedOnDisconnect(t *testing.T) {
+	io, hs := newTestServer(t, Options{})
+	released := make(chan error, 1)
+	gone := make(chan string, 1)
+	io.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(reason string) { gone <- reason })
+		s.On("ask-me", func() {
+			_, err := s.EmitWithAck(context.Background(), "q")
+			released <- err
+		})
+	})
+	c := dial(t, hs)
+	c.connect("/")
+	c.send(`42["ask-me"]`)
+	if got := c.read(); !strings.HasPrefix(got, `42`) {
+		t.Fatalf("question %q", got)
+	}
+	_ = c.ws.Close()
+	select {
+	case err := <-released:
+		if !errors.Is(err, ErrDisconnected) {
+			t.Fatalf("EmitWithAck returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("EmitWithAck still blocked after the client left")
+	}
+	if r := <-gone; r != "transport close" {
+		t.Fatalf("reason %q", r)
+	}
+	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
 }

@@ -30,6 +30,7 @@ const (
 	ReasonClientNamespaceDisconnect = "client namespace disconnect"
 	ReasonServerNamespaceDisconnect = "server namespace disconnect"
 	ReasonServerShuttingDown        = "server shutting down"
+	ReasonForcedServerClose         = "forced server close"
 )
 
 // Handshake holds what the client sent when it connected.
@@ -56,6 +57,7 @@ type Socket struct {
 	mu              sync.Mutex
 	connected       bool
 	closing         bool
+	gone            bool // finished: rooms may not be joined any more
 	handlers        map[string][]eventHandler
 	anyIn           []func(*Event)
 	anyOut          []func(event string, args Args)
@@ -204,8 +206,16 @@ func (s *Socket) Use(fn func(e *Event) error) {
 	s.mu.Unlock()
 }
 
-// Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s.id, rooms) }
+// Join adds the socket to rooms. After the socket disconnected it does
+// nothing (a late Join from another goroutine must not leave rooms behind).
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	gone := s.gone
+	s.mu.Unlock()
+	if !gone {
+		s.nsp.adapter.AddAll(s.id, rooms)
+	}
+}
 
 // Leave removes the socket from rooms.
 func (s *Socket) Leave(rooms ...string) {
@@ -340,6 +350,29 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, flag
 	case <-ctx.Done():
 		s.dropAck(p.ID)
 		return Args{}, ctx.Err()
+	case <-s.client.conn.Done():
+		s.dropAck(p.ID)
+		return Args{}, ErrDisconnected
+	}
+}
+
+// failInlineAcks releases every EmitWithAck waiting on this socket with
+// ErrDisconnected; the connection is gone.
+func (s *Socket) failInlineAcks() {
+	s.mu.Lock()
+	var inline []*pendingAck
+	for id, pa := range s.acks {
+		if pa.inline {
+			inline = append(inline, pa)
+			delete(s.acks, id)
+		}
+	}
+	s.mu.Unlock()
+	for _, pa := range inline {
+		if pa.timer != nil {
+			pa.timer.Stop()
+		}
+		pa.fn(ErrDisconnected, Args{})
 	}
 }
 
@@ -477,12 +510,18 @@ func (s *Socket) finishClose(reason string) {
 	for _, fn := range before {
 		fn(reason)
 	}
-	if s.pid != "" && recoverableReasons[reason] {
-		s.nsp.adapter.PersistSession(Session{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: s.Data()})
-	}
+	rooms := s.Rooms()
+	s.mu.Lock()
+	s.gone = true
+	s.mu.Unlock()
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.remove(s)
 	s.client.remove(s)
+	// Kept only now that the old socket is out of every room: a recovery
+	// racing this must not see its rooms removed afterwards.
+	if s.pid != "" && recoverableReasons[reason] {
+		s.nsp.adapter.PersistSession(Session{SID: s.id, PID: s.pid, Rooms: rooms, Data: s.Data()})
+	}
 
 	s.mu.Lock()
 	s.connected = false

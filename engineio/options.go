@@ -101,5 +101,3 @@ func (o *Options) allows(transport string) bool {
 	}
 	return false
 }
-
-func (o *Options) compress() bool { return o.PerMessageDeflate != nil }

@@ -145,6 +145,11 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = packet.DecodePayload(body, 0, func(p packet.Packet) error {
+		// Once upgraded, the websocket reader delivers: a late POST must not
+		// deliver alongside it (the Handler sees one goroutine at a time).
+		if s.Transport() != Polling {
+			return errStop
+		}
 		if !s.onPacket(p) {
 			return errStop
 		}

@@ -172,6 +172,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		s.ws = ws
 	}
 	// Complete before the session is visible: Close may reach it at once.
+	s.timerAt = time.Now().Add(srv.opts.PingInterval)
 	s.timer = time.AfterFunc(srv.opts.PingInterval, s.onTimer)
 	s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Open, Data: open}})
 	if !srv.add(s) {
@@ -230,8 +231,11 @@ func (srv *Server) remove(s *Session) {
 		delete(srv.sessions, s.id)
 	}
 	if srv.closed && len(srv.sessions) == 0 && srv.allDone != nil {
-		close(srv.allDone)
-		srv.allDone = nil
+		select {
+		case <-srv.allDone:
+		default:
+			close(srv.allDone)
+		}
 	}
 }
 
@@ -243,11 +247,14 @@ func (srv *Server) Close(ctx context.Context, reason string) error {
 	}
 	srv.mu.Lock()
 	srv.closed = true
-	done := make(chan struct{})
-	if len(srv.sessions) == 0 {
-		close(done)
-	} else {
-		srv.allDone = done
+	done := srv.allDone // a second Close waits for the same end
+	if done == nil {
+		done = make(chan struct{})
+		if len(srv.sessions) == 0 {
+			close(done)
+		} else {
+			srv.allDone = done
+		}
 	}
 	list := make([]*Session, 0, len(srv.sessions))
 	for _, s := range srv.sessions {

@@ -71,6 +71,7 @@ type Session struct {
 	probeWS   *wsconn.Conn // the probing websocket, closed with the session
 
 	timer        *time.Timer // heartbeat, then the close-flush deadline
+	timerAt      time.Time   // when the timer is due; an earlier fire is stale
 	awaitingPong bool
 
 	closeReason string
@@ -236,7 +237,7 @@ func (s *Session) closeLocked(reason string, err error) {
 		s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Close}})
 		s.wakePollLocked()
 		// A client that never polls again must not hold the session.
-		s.timer.Reset(s.srv.opts.PingTimeout)
+		s.resetTimerLocked(s.srv.opts.PingTimeout)
 	case WebSocket:
 		if !s.flushing {
 			go s.finish(reason, err, packet.Close)
@@ -280,6 +281,10 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 // onTimer drives the heartbeat: send a ping, then expect a pong in time.
 func (s *Session) onTimer() {
 	s.mu.Lock()
+	if time.Now().Before(s.timerAt) {
+		s.mu.Unlock()
+		return // stale: re-armed after this fire was scheduled
+	}
 	switch {
 	case s.state == stateClosing:
 		s.mu.Unlock()
@@ -294,7 +299,7 @@ func (s *Session) onTimer() {
 		return
 	}
 	s.awaitingPong = true
-	s.timer.Reset(s.srv.opts.PingTimeout)
+	s.resetTimerLocked(s.srv.opts.PingTimeout)
 	// The ping bypasses the queue bound: it is tiny and the heartbeat must go.
 	s.enqueueLocked(SendOptions{}, packet.Packet{Type: packet.Ping})
 	s.mu.Unlock()
@@ -305,8 +310,16 @@ func (s *Session) onTimer() {
 // sign of life, and a large upload may delay the pong.
 func (s *Session) extendPongDeadlineLocked() {
 	if s.awaitingPong && s.state == stateOpen {
-		s.timer.Reset(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
+		s.resetTimerLocked(s.srv.opts.PingInterval + s.srv.opts.PingTimeout)
 	}
+}
+
+// resetTimerLocked re-arms the session's one timer. A callback of the old
+// arming may already be waiting for the lock: it sees timerAt in the future
+// and does nothing.
+func (s *Session) resetTimerLocked(d time.Duration) {
+	s.timerAt = time.Now().Add(d)
+	s.timer.Reset(d)
 }
 
 // onPacket handles a packet from the client on the active transport. It
@@ -326,7 +339,7 @@ func (s *Session) onPacket(p packet.Packet) bool {
 		s.mu.Lock()
 		if s.awaitingPong && s.state == stateOpen {
 			s.awaitingPong = false
-			s.timer.Reset(s.srv.opts.PingInterval)
+			s.resetTimerLocked(s.srv.opts.PingInterval)
 		}
 		s.mu.Unlock()
 	case packet.Ping:

@@ -119,31 +119,16 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 // writeWebSocket writes a batch of queued packets, in one system call
 // when the connection allows it.
 func (s *Session) writeWebSocket(ws *wsconn.Conn, pkts []frame) error {
-	_ = ws.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
-	if !s.srv.opts.compress() {
-		var small [16]wsconn.Frame
-		frames := small[:0]
-		for _, p := range pkts {
-			if p.Binary {
-				frames = append(frames, wsconn.Frame{Type: wsconn.Binary, Body: p.Data})
-			} else {
-				frames = append(frames, wsconn.Frame{Type: wsconn.Text, Head: heads[p.Type], Body: p.Data})
-			}
-		}
-		return ws.WriteFrames(frames)
-	}
+	var small [16]wsconn.Frame
+	frames := small[:0]
 	for _, p := range pkts {
-		var err error
 		if p.Binary {
-			err = ws.Write(wsconn.Binary, nil, p.Data, !p.noCompress)
+			frames = append(frames, wsconn.Frame{Type: wsconn.Binary, Body: p.Data, NoCompress: p.noCompress})
 		} else {
-			err = ws.Write(wsconn.Text, heads[p.Type], p.Data, !p.noCompress)
-		}
-		if err != nil {
-			return err
+			frames = append(frames, wsconn.Frame{Type: wsconn.Text, Head: heads[p.Type], Body: p.Data, NoCompress: p.noCompress})
 		}
 	}
-	return nil
+	return ws.WriteFrames(frames, time.Now().Add(s.srv.opts.WriteTimeout))
 }
 
 // upgrade runs the probe on a websocket opened for a polling session and,
@@ -177,7 +162,8 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 	s.probeWS = ws
 	s.mu.Unlock()
 
-	timeout := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { _ = ws.Close(wsconn.CloseNoStatus, "") })
+	// CloseNow: a graceful close could wait behind a blocked probe reply.
+	timeout := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { _ = ws.CloseNow() })
 	defer timeout.Stop()
 	for {
 		p, err := readPacket(ws)
@@ -187,6 +173,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case p.Type == packet.Ping && string(p.Data) == string(probe):
+			_ = ws.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 			if err := ws.Write(wsconn.Text, heads[packet.Pong], probe, false); err != nil {
 				s.endUpgrade(ws)
 				return

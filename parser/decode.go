@@ -39,8 +39,8 @@ type Decoder struct {
 // none or an object, DISCONNECT none, CONNECT_ERROR an object or a string,
 // ACK and BINARY_ACK an array, EVENT and BINARY_EVENT a non-empty array
 // whose first element is a number or a string that is not reserved
-// (IsReserved, compared after unescaping). Unlike the reference, EVENT, ACK
-// and CONNECT_ERROR without a payload are rejected, as the spec requires.
+// (IsReserved, compared after unescaping). As in the reference, a bare EVENT
+// or ACK (no payload) decodes with nil Data; CONNECT_ERROR needs a payload.
 // The namespace runs from '/' to ',' or the end of the message and must be
 // UTF-8; the ack id must fit in a uint64; a binary packet announces 1 to
 // MaxAttachments attachments.
@@ -176,9 +176,9 @@ func decodeText(msg []byte, limit int, lastNS *string) (p *Packet, n int, err er
 	return &Packet{Type: t, Namespace: ns, ID: id, HasID: hasID, Data: data}, n, nil
 }
 
-// validatePayload follows the reference isPayloadValid, except that EVENT,
-// ACK and CONNECT_ERROR require a payload, as the protocol spec says (the
-// reference only validates a payload that is present).
+// validatePayload follows the reference isPayloadValid, which validates
+// only a payload that is present; CONNECT_ERROR and binary packets must
+// have one.
 func validatePayload(t Type, data []byte, n int) error {
 	if data == nil {
 		// The reference validates only a payload that is there: a bare

@@ -15,6 +15,8 @@ import (
 type Frame struct {
 	Type       MessageType
 	Head, Body []byte
+	// NoCompress keeps this message uncompressed when deflate is on.
+	NoCompress bool
 }
 
 const (
@@ -65,12 +67,17 @@ func offersDeflate(r *http.Request) bool {
 }
 
 // WriteFrames writes messages in order, as few system calls as possible:
-// in batch mode one writev for the lot. Without batch mode it writes them
-// one by one.
-func (c *Conn) WriteFrames(frames []Frame) error {
+// in batch mode one writev for the lot. Without batch mode (compression
+// negotiated) it writes them one by one. A non-zero deadline bounds the
+// writes; it is set under the write lock, so a control frame written in
+// between cannot replace it.
+func (c *Conn) WriteFrames(frames []Frame, deadline time.Time) error {
 	if !c.raw {
+		if !deadline.IsZero() {
+			_ = c.c.SetWriteDeadline(deadline)
+		}
 		for _, f := range frames {
-			if err := c.Write(f.Type, f.Head, f.Body, true); err != nil {
+			if err := c.Write(f.Type, f.Head, f.Body, !f.NoCompress); err != nil {
 				return err
 			}
 		}
@@ -117,20 +124,34 @@ func (c *Conn) WriteFrames(frames []Frame) error {
 	}
 	iovs := bb.iovs // WriteTo consumes its receiver
 	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return net.ErrClosed
+	}
+	if !deadline.IsZero() {
+		_ = c.nc.SetWriteDeadline(deadline)
+	}
 	_, err := iovs.WriteTo(c.nc)
-	c.wmu.Unlock()
 	return err
 }
 
 func (c *Conn) writeControl(op byte, payload []byte, deadline time.Time) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeControlLocked(op, payload, deadline)
+}
+
+func (c *Conn) writeControlLocked(op byte, payload []byte, deadline time.Time) error {
+	if c.closeSent {
+		return nil // one close frame, and nothing after it
+	}
 	var buf [2 + 125]byte
 	if len(payload) > 125 {
 		payload = payload[:125]
 	}
 	b := appendHeader(buf[:0], op, len(payload))
 	b = append(b, payload...)
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.closeSent = op == opClose
 	_ = c.nc.SetWriteDeadline(deadline)
 	_, err := c.nc.Write(b)
 	return err

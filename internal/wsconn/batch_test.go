@@ -30,7 +30,7 @@ func TestWriteFramesBatch(t *testing.T) {
 			}
 			frames = append(frames, Frame{Type: typ, Head: []byte{'4'}, Body: []byte(strings.Repeat("x", n))})
 		}
-		done <- c.WriteFrames(frames)
+		done <- c.WriteFrames(frames, time.Now().Add(5*time.Second))
 		for {
 			if _, _, err := c.Read(); err != nil {
 				return

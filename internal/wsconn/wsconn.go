@@ -73,9 +73,10 @@ type Conn struct {
 
 	// Batch mode (see AcceptOptions.Batch): frames are written to nc
 	// directly, under wmu, by this package only.
-	raw bool
-	nc  net.Conn
-	wmu sync.Mutex
+	raw       bool
+	nc        net.Conn
+	wmu       sync.Mutex
+	closeSent bool // under wmu: nothing may follow a close frame
 }
 
 // writeBufferPool shares write buffers between idle connections, so an idle
@@ -135,7 +136,7 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 // threshold.
 func (c *Conn) Write(typ MessageType, head, body []byte, compress bool) error {
 	if c.raw {
-		return c.WriteFrames([]Frame{{Type: typ, Head: head, Body: body}})
+		return c.WriteFrames([]Frame{{Type: typ, Head: head, Body: body}}, time.Time{})
 	}
 	if c.compress {
 		c.c.EnableWriteCompression(compress && len(head)+len(body) >= c.threshold)
@@ -177,7 +178,13 @@ const CloseNoStatus = websocket.CloseNoStatusReceived
 func (c *Conn) Close(code int, reason string) error {
 	msg := websocket.FormatCloseMessage(code, reason) // empty for CloseNoStatus
 	if c.raw {
-		_ = c.writeControl(opClose, msg, time.Now().Add(time.Second))
+		// A writer stuck on a peer that does not read holds the lock: then
+		// there is no point in a close frame, and waiting would stall the
+		// caller (often a broadcast) for the whole write timeout.
+		if c.wmu.TryLock() {
+			_ = c.writeControlLocked(opClose, msg, time.Now().Add(time.Second))
+			c.wmu.Unlock()
+		}
 	} else {
 		_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	}
