@@ -128,8 +128,11 @@ func (c *Conn) WriteFrames(frames []Frame, deadline time.Time) error {
 	if c.closeSent {
 		return net.ErrClosed
 	}
-	if !deadline.IsZero() {
+	// Moving the deadline costs a timer update per call; a deadline less
+	// than a second later than the one in force is close enough.
+	if !deadline.IsZero() && deadline.Sub(c.deadline) > time.Second {
 		_ = c.nc.SetWriteDeadline(deadline)
+		c.deadline = deadline
 	}
 	_, err := iovs.WriteTo(c.nc)
 	return err
@@ -153,6 +156,7 @@ func (c *Conn) writeControlLocked(op byte, payload []byte, deadline time.Time) e
 	b = append(b, payload...)
 	c.closeSent = op == opClose
 	_ = c.nc.SetWriteDeadline(deadline)
+	c.deadline = deadline
 	_, err := c.nc.Write(b)
 	return err
 }

@@ -76,7 +76,8 @@ type Conn struct {
 	raw       bool
 	nc        net.Conn
 	wmu       sync.Mutex
-	closeSent bool // under wmu: nothing may follow a close frame
+	closeSent bool      // under wmu: nothing may follow a close frame
+	deadline  time.Time // under wmu: the write deadline last set
 }
 
 // writeBufferPool shares write buffers between idle connections, so an idle
