@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sockio/sockio/engineio"
 	"github.com/sockio/sockio/engineio/packet"
 	"github.com/sockio/sockio/parser"
 )
@@ -441,8 +440,7 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	if err != nil {
 		return err
 	}
-	// A reply to this client: written from here when the connection is idle.
-	return s.client.conn.SendReply(engineio.SendOptions{}, encode(p)...)
+	return s.client.write(encode(p), &BroadcastFlags{})
 }
 
 // send encodes p and hands it to the connection.

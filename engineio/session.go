@@ -135,28 +135,6 @@ func (s *Session) Send(opts SendOptions, pkts ...packet.Packet) error {
 	return nil
 }
 
-// SendReply is Send for a reply written from the goroutine that handles
-// the peer's message (an acknowledgement): when no writer is busy with the
-// session's websocket, the caller writes the packets itself, saving a
-// goroutine per reply. It may then block up to WriteTimeout on a peer that
-// does not read, which only holds up that peer's own handling.
-func (s *Session) SendReply(opts SendOptions, pkts ...packet.Packet) error {
-	s.mu.Lock()
-	if s.transport != WebSocket || s.flushing || s.ws == nil || s.state != stateOpen || !s.fits(pkts) {
-		s.mu.Unlock()
-		return s.Send(opts, pkts...)
-	}
-	for _, p := range pkts {
-		s.queuedBytes += len(p.Data) + 1
-		s.queue = append(s.queue, frame{p, opts.NoCompress})
-	}
-	s.flushing = true // this goroutine is the writer now
-	ws := s.ws
-	s.mu.Unlock()
-	s.drainWebSocket(ws, 1)
-	return nil
-}
-
 // SendVolatile queues packets only if the transport can take them right
 // now, as the reference does for volatile emits; it reports whether it did.
 func (s *Session) SendVolatile(opts SendOptions, pkts ...packet.Packet) bool {

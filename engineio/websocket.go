@@ -82,18 +82,9 @@ func (s *Session) closeOnReadError(err error) {
 
 // flushWebSocket drains the queue onto ws until it is empty. Only one runs
 // per session (s.flushing), so sends never wait for the network.
-func (s *Session) flushWebSocket(ws *wsconn.Conn) { s.drainWebSocket(ws, -1) }
-
-// drainWebSocket writes queued batches; after rounds batches (rounds < 0:
-// no limit) it hands what is left to a goroutine of its own.
-func (s *Session) drainWebSocket(ws *wsconn.Conn, rounds int) {
-	for ; ; rounds-- {
+func (s *Session) flushWebSocket(ws *wsconn.Conn) {
+	for {
 		s.mu.Lock()
-		if rounds == 0 && len(s.queue) > 0 && s.state != stateClosed {
-			s.mu.Unlock() // still flushing: the goroutine takes over
-			go s.flushWebSocket(ws)
-			return
-		}
 		if s.state == stateClosed {
 			s.flushing = false
 			s.mu.Unlock()
