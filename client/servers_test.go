@@ -170,13 +170,6 @@ func (s *server) kill() {
 	s.cmd = nil
 }
 
-// restart stops the server cleanly and starts it again on the same port.
-func (s *server) restart() {
-	s.t.Helper()
-	s.stop()
-	s.startAgain()
-}
-
 // startAgain starts a stopped server on its port.
 func (s *server) startAgain() {
 	s.t.Helper()

@@ -41,7 +41,6 @@ type Socket struct {
 	anyIn      []*handlerEntry
 	waiters    []chan error // Connect calls
 	lastErr    error
-	entryIDs   uint64
 }
 
 type buffered struct {

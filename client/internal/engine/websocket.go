@@ -9,18 +9,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/sockio/sockio/engineio/packet"
+	"github.com/sockio/sockio/internal/wsconn"
 )
 
-// This file is the client's only contact with the WebSocket library. The
-// server side goes through internal/wsconn, which has no dialer yet; the
-// day it gets one, this file moves onto it.
+// The WebSocket library is reached through internal/wsconn only, as on the
+// server (docs/decisions.md).
+
+// compressThreshold: smaller messages are not worth compressing (the
+// reference's perMessageDeflate threshold).
+const compressThreshold = 1024
 
 // wsTransport is the WebSocket transport: one packet per message.
 type wsTransport struct {
 	c         *Conn
-	ws        *websocket.Conn
+	ws        *wsconn.Conn
 	closeOnce sync.Once
 }
 
@@ -41,21 +44,24 @@ func (c *Conn) dialWebSocket(ctx context.Context) (*wsTransport, error) {
 		u.Scheme = "wss"
 	}
 	u.RawQuery = c.query(WebSocket).Encode()
-	d := websocket.Dialer{
-		Proxy:             http.ProxyFromEnvironment,
-		Jar:               c.opts.HTTPClient.Jar,
-		EnableCompression: true,
+	// The HTTP client's cookies, proxy and TLS settings serve the
+	// handshake too, so both transports reach the same server the same way.
+	o := wsconn.ClientOptions{
+		DialOptions: wsconn.DialOptions{
+			Header:               c.opts.Header.Clone(),
+			Compression:          true,
+			CompressionThreshold: compressThreshold,
+			ReadLimit:            c.opts.MaxMessageSize,
+		},
+		Jar:   c.opts.HTTPClient.Jar,
+		Proxy: http.ProxyFromEnvironment,
 	}
 	if ht, ok := c.opts.HTTPClient.Transport.(*http.Transport); ok {
-		d.Proxy = ht.Proxy
-		d.TLSClientConfig = ht.TLSClientConfig
-		d.NetDialContext = ht.DialContext
+		o.Proxy = ht.Proxy
+		o.TLSClientConfig = ht.TLSClientConfig
+		o.NetDialContext = ht.DialContext
 	}
-	header := http.Header{}
-	for k, v := range c.opts.Header {
-		header[k] = append([]string(nil), v...)
-	}
-	ws, resp, err := d.DialContext(ctx, u.String(), header)
+	ws, resp, err := wsconn.DialClient(ctx, u.String(), o)
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
@@ -63,7 +69,6 @@ func (c *Conn) dialWebSocket(ctx context.Context) (*wsTransport, error) {
 		}
 		return nil, fmt.Errorf("failed to open websocket: %w", err)
 	}
-	ws.SetReadLimit(c.opts.MaxMessageSize)
 	return &wsTransport{c: c, ws: ws}, nil
 }
 
@@ -100,11 +105,11 @@ func (t *wsTransport) readWithin(ctx context.Context) (packet.Packet, error) {
 }
 
 func (t *wsTransport) read() (packet.Packet, error) {
-	typ, data, err := t.ws.ReadMessage()
+	typ, data, err := t.ws.Read()
 	if err != nil {
 		return packet.Packet{}, err
 	}
-	if typ == websocket.BinaryMessage {
+	if typ == wsconn.Binary {
 		return packet.DecodeBinary(data), nil
 	}
 	p, err := packet.DecodeText(data)
@@ -121,7 +126,7 @@ func (c *Conn) readLoop(t *wsTransport) {
 		p, err := t.read()
 		if err != nil {
 			var de *errDecode
-			if errors.As(err, &de) || errors.Is(err, websocket.ErrReadLimit) {
+			if errors.As(err, &de) || errors.Is(err, wsconn.ErrMessageTooBig) {
 				c.fail(ReasonTransportError, err)
 			} else {
 				// A closed socket, with or without a close frame, is a
@@ -149,32 +154,18 @@ func (t *wsTransport) write(_ context.Context, pkts []outPacket) error {
 }
 
 func (t *wsTransport) writePacket(p outPacket) error {
-	// Compression is used only if negotiated; small messages are not
-	// worth it (the reference's threshold).
-	t.ws.EnableWriteCompression(p.compress && len(p.Data) >= 1024)
+	// Compression applies only if negotiated, and from the threshold up.
 	if p.Binary {
-		return t.ws.WriteMessage(websocket.BinaryMessage, p.Data)
+		return t.ws.Write(wsconn.Binary, nil, p.Data, p.compress)
 	}
-	w, err := t.ws.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
-	}
+	var head []byte
 	if p.Type < packet.Type(len(heads)) {
-		if _, err := w.Write(heads[p.Type]); err != nil {
-			return err
-		}
+		head = heads[p.Type]
 	}
-	if _, err := w.Write(p.Data); err != nil {
-		return err
-	}
-	return w.Close()
+	return t.ws.Write(wsconn.Text, head, p.Data, p.compress)
 }
 
 // close sends a close frame (best effort, bounded) and closes the socket.
 func (t *wsTransport) close() {
-	t.closeOnce.Do(func() {
-		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-		_ = t.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-		_ = t.ws.Close()
-	})
+	t.closeOnce.Do(func() { _ = t.ws.Close(wsconn.CloseNormal, "") })
 }
