@@ -262,7 +262,7 @@ func (srv *Server) Close(ctx context.Context, reason string) error {
 	}
 	srv.mu.Unlock()
 	for _, s := range list {
-		s.CloseWithReason(reason)
+		s.shutdown(reason)
 	}
 	select {
 	case <-done:

@@ -200,3 +200,18 @@ func TestCloseFlushesAndWaits(t *testing.T) {
 		t.Fatalf("%d sessions left", srv.Count())
 	}
 }
+
+// A polling session whose client stopped polling does not hold up Close.
+func TestCloseDoesNotWaitForAbandonedPolling(t *testing.T) {
+	srv, hs, _, recs := newServer(t, Options{PingInterval: time.Hour, PingTimeout: time.Hour})
+	handshake(t, hs) // and never poll again
+	rec := <-recs
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Close(ctx, ""); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if reason, _ := rec.wait(t); reason != ReasonServerShutdown {
+		t.Fatalf("reason %q", reason)
+	}
+}

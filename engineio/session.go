@@ -158,6 +158,20 @@ func (s *Session) CloseWithReason(reason string) {
 	s.mu.Unlock()
 }
 
+// shutdown closes the session for a server that is going away: a polling
+// session with no poll pending ends at once, as with the reference (its
+// client may never poll again); the others flush what they have first.
+func (s *Session) shutdown(reason string) {
+	s.mu.Lock()
+	if s.transport == Polling && s.poll == nil && s.state == stateOpen {
+		s.mu.Unlock()
+		s.finish(reason, nil, packet.Close)
+		return
+	}
+	s.closeLocked(reason, nil)
+	s.mu.Unlock()
+}
+
 func (s *Session) writableLocked() bool {
 	switch s.transport {
 	case Polling:
