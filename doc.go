@@ -22,5 +22,6 @@
 //
 // Typed handlers (func(msg string, ack sockio.Ack)) decode arguments with
 // encoding/json; raw handlers (func(*sockio.Event)) see the JSON as sent,
-// and passing their Args back to Emit or Ack keeps it byte for byte.
+// and passing their Args back to Emit or Ack keeps it byte for byte (with
+// binary parts, the values are rebuilt and object keys come back sorted).
 package sockio

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/engineio/packet"
+	"github.com/sockio/sockio/internal/args"
 	"github.com/sockio/sockio/parser"
 )
 
@@ -459,12 +460,11 @@ func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *Broadcast
 		return ErrDisconnected
 	}
 	if len(out) > 0 && (p.Type == parser.Event || p.Type == parser.BinaryEvent) {
-		if args, err := newArgs(p, 0); err == nil && args.Len() > 0 {
-			var name string
-			_ = args.Decode(0, &name)
-			args.raw = args.raw[1:]
+		if a, err := newArgs(p, 0); err == nil && a.Len() > 0 {
+			name, _ := args.EventName(a.Raw(0))
+			a = a.Tail(1)
 			for _, fn := range out {
-				fn(name, args)
+				fn(name, a)
 			}
 		}
 	}
@@ -543,21 +543,20 @@ func (s *Socket) finishClose(reason string) {
 
 // onEvent dispatches an EVENT packet; it runs on the client's worker.
 func (s *Socket) onEvent(p *parser.Packet) {
-	args, err := newArgs(p, 0)
+	all, err := newArgs(p, 0)
 	if err != nil {
 		s.client.closeParseError(fmt.Errorf("bad event payload: %w", err))
 		return
 	}
-	if args.Len() == 0 {
+	if all.Len() == 0 {
 		return // a bare EVENT: the reference ignores it too
 	}
-	var name string
-	if err := decodeName(args.raw[0], &name); err != nil {
+	name, err := args.EventName(all.Raw(0))
+	if err != nil {
 		s.client.closeParseError(err)
 		return
 	}
-	args.raw = args.raw[1:]
-	e := &Event{Name: name, Args: args, socket: s, ackID: p.ID, hasAck: p.HasID}
+	e := &Event{Name: name, Args: all.Tail(1), socket: s, ackID: p.ID, hasAck: p.HasID}
 
 	s.mu.Lock()
 	if !s.connected || s.closing {

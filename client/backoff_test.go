@@ -47,11 +47,3 @@ func TestConnectPayload(t *testing.T) {
 		}
 	}
 }
-
-func TestEventName(t *testing.T) {
-	for raw, want := range map[string]string{`"chat"`: "chat", `"a\"b"`: `a"b`, `"\u00e9t\u00e9"`: "été", `12`: "12"} {
-		if got, err := eventName([]byte(raw)); err != nil || got != want {
-			t.Errorf("eventName(%s) = %q, %v; want %q", raw, got, err, want)
-		}
-	}
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sockio/sockio/client/internal/engine"
+	"github.com/sockio/sockio/internal/args"
 )
 
 // Errors given to acknowledgement callbacks and returned by emits.
@@ -21,7 +22,7 @@ var (
 	// buffer full (see Options.MaxBufferedEmits).
 	ErrBufferFull = errors.New("client: offline buffer full")
 	// ErrReservedEvent: the event name is reserved by the protocol.
-	ErrReservedEvent = errors.New("client: reserved event name")
+	ErrReservedEvent = args.ErrReservedEvent
 	// ErrReconnectFailed: every reconnection attempt failed
 	// (Options.ReconnectionAttempts).
 	ErrReconnectFailed = errors.New("client: reconnection attempts exhausted")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/client/internal/engine"
+	"github.com/sockio/sockio/internal/args"
 	"github.com/sockio/sockio/parser"
 )
 
@@ -487,16 +488,16 @@ func (s *Socket) onConnectPacket(p *parser.Packet) {
 }
 
 func (s *Socket) onEvent(ctx context.Context, p *parser.Packet) {
-	args, err := newArgs(p, 0)
-	if err != nil || args.Len() == 0 {
-		return // the decoder validated it: cannot happen
+	all, err := newArgs(p, 0)
+	if err != nil || all.Len() == 0 {
+		return // a bare EVENT: ignored, as the reference does
 	}
-	name, err := eventName(args.raw[0])
+	name, err := args.EventName(all.Raw(0))
 	if err != nil {
 		return
 	}
-	args.raw = args.raw[1:]
-	e := &Event{Name: name, Args: args, socket: s, ackID: p.ID, hasAck: p.HasID}
+	a := all.Tail(1)
+	e := &Event{Name: name, Args: a, socket: s, ackID: p.ID, hasAck: p.HasID}
 
 	s.mu.Lock()
 	if !s.active {
@@ -505,9 +506,9 @@ func (s *Socket) onEvent(ctx context.Context, p *parser.Packet) {
 	}
 	// With recovery on, the server appends the packet's offset to events
 	// it stores, which are never those with an ack.
-	if s.pid != "" && !p.HasID && len(args.raw) > 0 {
+	if s.pid != "" && !p.HasID && a.Len() > 0 {
 		var off string
-		if last := args.raw[len(args.raw)-1]; len(last) > 0 && last[0] == '"' && json.Unmarshal(last, &off) == nil {
+		if last := a.Raw(a.Len() - 1); len(last) > 0 && last[0] == '"' && json.Unmarshal(last, &off) == nil {
 			s.lastOffset = off
 		}
 	}
@@ -520,22 +521,6 @@ func (s *Socket) onEvent(ctx context.Context, p *parser.Packet) {
 	}
 	s.mu.Unlock()
 	s.dispatchEvent(ctx, e, true)
-}
-
-// eventName decodes an event name; the reference also accepts a number,
-// which is kept as its text.
-func eventName(raw json.RawMessage) (string, error) {
-	if len(raw) > 0 && raw[0] != '"' {
-		return string(raw), nil
-	}
-	if n := len(raw); n >= 2 && !slices.ContainsFunc(raw[1:n-1], func(c byte) bool { return c == '\\' || c == '"' || c < 0x20 }) {
-		return string(raw[1 : n-1]), nil // nothing to unescape
-	}
-	var name string
-	if err := json.Unmarshal(raw, &name); err != nil {
-		return "", fmt.Errorf("failed to decode event name: %w", err)
-	}
-	return name, nil
 }
 
 // onClose marks the socket disconnected: "disconnect" handlers run, and
