@@ -2,7 +2,6 @@ package sockio
 
 import (
 	"encoding/json"
-	"reflect"
 
 	"github.com/sockio/sockio/internal/args"
 )
@@ -22,5 +21,3 @@ func NewArgs(raw []json.RawMessage, attachments [][]byte) Args {
 }
 
 var newArgs = args.FromPacket
-
-var errorType = reflect.TypeOf((*error)(nil)).Elem()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 	"sync/atomic"
+
+	"github.com/sockio/sockio/internal/args"
 )
 
 // Event is an event received from a client, as raw handlers see it.
@@ -40,13 +42,10 @@ func (e *Event) Ack(args ...any) error {
 }
 
 // Ack is the acknowledgement function a typed handler receives as its last
-// parameter when the client asked for one (it does nothing otherwise).
-type Ack func(args ...any)
+// parameter when the peer asked for one (it does nothing otherwise).
+type Ack = args.Ack
 
-var (
-	ackType   = reflect.TypeOf(Ack(nil))
-	eventType = reflect.TypeOf((*Event)(nil))
-)
+var eventType = reflect.TypeOf((*Event)(nil))
 
 type eventHandler func(e *Event)
 
@@ -63,48 +62,15 @@ func newEventHandler(fn any) (eventHandler, error) {
 		return func(e *Event) { f(e.Args) }, nil
 	case func(Args, Ack):
 		return func(e *Event) { f(e.Args, e.ackFunc()) }, nil
-	case func(string):
-		return func(e *Event) {
-			var s string
-			if e.decode(0, &s) {
-				f(s)
-			}
-		}, nil
 	}
-	v := reflect.ValueOf(fn)
-	t := v.Type()
-	if t.Kind() != reflect.Func {
-		return nil, fmt.Errorf("sockio: handler must be a function, got %T", fn)
-	}
-	if t.IsVariadic() {
-		return nil, fmt.Errorf("sockio: variadic handler %T not supported (use func(*sockio.Event))", fn)
-	}
-	n := t.NumIn()
-	withAck := n > 0 && t.In(n-1) == ackType
-	params := n
-	if withAck {
-		params--
-	}
-	types := make([]reflect.Type, params)
-	for i := range types {
-		types[i] = t.In(i)
-		if types[i] == eventType || types[i] == ackType {
-			return nil, fmt.Errorf("sockio: handler %T: %v only as the sole or last parameter", fn, types[i])
-		}
+	call, err := args.Typed(fn, eventType)
+	if err != nil {
+		return nil, fmt.Errorf("sockio: %w", err)
 	}
 	return func(e *Event) {
-		in := make([]reflect.Value, n)
-		for i, typ := range types {
-			p := reflect.New(typ)
-			if !e.decode(i, p.Interface()) {
-				return
-			}
-			in[i] = p.Elem()
+		if err := call(e.Args, e.ackFunc()); err != nil {
+			e.reportDecodeError(err)
 		}
-		if withAck {
-			in[params] = reflect.ValueOf(e.ackFunc())
-		}
-		v.Call(in)
 	}, nil
 }
 
@@ -112,65 +78,27 @@ func (e *Event) ackFunc() Ack {
 	return func(args ...any) { _ = e.Ack(args...) }
 }
 
-// decode decodes argument i into v; on failure it reports the error to the
-// socket's error handlers and the event is not handled.
-func (e *Event) decode(i int, v any) bool {
-	if err := e.Args.Decode(i, v); err != nil {
-		if e.socket != nil {
-			e.socket.reportError(fmt.Errorf("event %q: %w", e.Name, err))
-		}
-		return false
+// reportDecodeError passes an argument that did not decode to the socket's
+// "error" handlers; the event is not handled.
+func (e *Event) reportDecodeError(err error) {
+	if e.socket != nil {
+		e.socket.reportError(fmt.Errorf("event %q: %w", e.Name, err))
 	}
-	return true
 }
 
-// AckCallback receives a client's acknowledgement, or an error (a timeout,
-// or the socket disconnected) and empty Args.
-type AckCallback func(err error, res Args)
+// AckCallback receives an acknowledgement, or an error (a timeout, or the
+// socket disconnected) and empty Args.
+type AckCallback = args.AckCallback
 
-// newAckCallback adapts fn: an AckCallback, func(error, Args), or a
-// function of typed parameters whose first is an error.
+// newAckCallback adapts fn: an AckCallback, func(error), or a function of
+// typed parameters whose first is an error.
 func newAckCallback(fn any) (AckCallback, error) {
-	switch f := fn.(type) {
-	case AckCallback:
-		return f, nil
-	case func(error, Args):
-		return f, nil
-	case func(error):
-		return func(err error, _ Args) { f(err) }, nil
+	cb, err := args.Callback(fn)
+	if err != nil {
+		return nil, fmt.Errorf("sockio: %w", err)
 	}
-	v := reflect.ValueOf(fn)
-	t := v.Type()
-	if t.Kind() != reflect.Func || t.NumIn() == 0 || t.In(0) != errorType || t.IsVariadic() {
-		return nil, fmt.Errorf("sockio: ack callback must be func(error, ...) , got %T", fn)
-	}
-	n := t.NumIn()
-	return func(err error, res Args) {
-		in := make([]reflect.Value, n)
-		if err != nil {
-			in[0] = reflect.ValueOf(&err).Elem()
-		} else {
-			in[0] = reflect.Zero(errorType)
-		}
-		for i := 1; i < n; i++ {
-			p := reflect.New(t.In(i))
-			if err == nil {
-				if derr := res.Decode(i-1, p.Interface()); derr != nil {
-					in[0] = reflect.ValueOf(&derr).Elem()
-				}
-			}
-			in[i] = p.Elem()
-		}
-		v.Call(in)
-	}, nil
+	return cb, nil
 }
 
 // splitCallback removes a trailing function from args: the ack callback.
-func splitCallback(args []any) ([]any, any) {
-	if n := len(args); n > 0 && args[n-1] != nil {
-		if _, isAck := args[n-1].(Ack); !isAck && reflect.TypeOf(args[n-1]).Kind() == reflect.Func {
-			return args[:n-1], args[n-1]
-		}
-	}
-	return args, nil
-}
+var splitCallback = args.SplitCallback
