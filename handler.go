@@ -2,7 +2,6 @@ package sockio
 
 import (
 	"fmt"
-	"reflect"
 	"sync/atomic"
 
 	"github.com/sockio/sockio/internal/args"
@@ -45,33 +44,17 @@ func (e *Event) Ack(args ...any) error {
 // parameter when the peer asked for one (it does nothing otherwise).
 type Ack = args.Ack
 
-var eventType = reflect.TypeOf((*Event)(nil))
-
 type eventHandler func(e *Event)
 
 // newEventHandler adapts fn to an event handler. fn is func(*Event), or a
 // function of typed parameters, optionally ending with an Ack: the
 // parameter types are read once, here, not per event.
 func newEventHandler(fn any) (eventHandler, error) {
-	switch f := fn.(type) {
-	case func(*Event):
-		return f, nil
-	case func():
-		return func(*Event) { f() }, nil
-	case func(Args):
-		return func(e *Event) { f(e.Args) }, nil
-	case func(Args, Ack):
-		return func(e *Event) { f(e.Args, e.ackFunc()) }, nil
-	}
-	call, err := args.Typed(fn, eventType)
+	h, err := args.Handler(fn, func(e *Event) Args { return e.Args }, (*Event).ackFunc, (*Event).reportDecodeError)
 	if err != nil {
 		return nil, fmt.Errorf("sockio: %w", err)
 	}
-	return func(e *Event) {
-		if err := call(e.Args, e.ackFunc()); err != nil {
-			e.reportDecodeError(err)
-		}
-	}, nil
+	return h, nil
 }
 
 func (e *Event) ackFunc() Ack {

@@ -113,3 +113,29 @@ func SplitCallback(values []any) ([]any, any) {
 	}
 	return values, nil
 }
+
+// Handler adapts fn to a handler of events of type E (each side's *Event):
+// fn is func(E), func(), func(Args), func(Args, Ack), or a function of typed
+// parameters optionally ending with an Ack (see Typed). argsOf and ackOf
+// read an event; onErr gets an argument that did not decode.
+func Handler[E any](fn any, argsOf func(E) Args, ackOf func(E) Ack, onErr func(E, error)) (func(E), error) {
+	switch f := fn.(type) {
+	case func(E):
+		return f, nil
+	case func():
+		return func(E) { f() }, nil
+	case func(Args):
+		return func(e E) { f(argsOf(e)) }, nil
+	case func(Args, Ack):
+		return func(e E) { f(argsOf(e), ackOf(e)) }, nil
+	}
+	call, err := Typed(fn, reflect.TypeFor[E]())
+	if err != nil {
+		return nil, err
+	}
+	return func(e E) {
+		if err := call(argsOf(e), ackOf(e)); err != nil {
+			onErr(e, err)
+		}
+	}, nil
+}
