@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/sockio/sockio/ws"
@@ -75,22 +71,5 @@ func runEcho(args []string) error {
 	// Tests read the bound address from this line.
 	fmt.Printf("echo listening on ws://%s\n", l.Addr())
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, ws.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return runUntilSignal(func() error { return srv.Serve(l) }, srv.Shutdown, 5*time.Second, ws.ErrServerClosed)
 }

@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -69,22 +65,14 @@ func runServe(args []string) error {
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()))
-	select {
-	case err := <-errc:
+	err = runUntilSignal(func() error { return hs.Serve(ln) }, func(ctx context.Context) error {
+		_ = io.Close(ctx)
+		_ = plain.Shutdown(ctx)
+		return hs.Shutdown(ctx)
+	}, 10*time.Second, http.ErrServerClosed)
+	if err != nil {
 		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = io.Close(sctx)
-	_ = plain.Shutdown(sctx)
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
 }
