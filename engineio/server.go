@@ -24,6 +24,8 @@ type Server struct {
 	sessions map[string]*Session
 	closed   bool
 	allDone  chan struct{} // closed when closed and no session is left
+
+	flusher flusher // writes websocket sessions' queues
 }
 
 // NewServer returns a server with opts, defaults filled in.

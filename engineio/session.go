@@ -206,7 +206,11 @@ func (s *Session) kickLocked() {
 	case WebSocket:
 		if !s.flushing && len(s.queue) > 0 && s.ws != nil {
 			s.flushing = true
-			go s.flushWebSocket(s.ws)
+			if s.ws.CanTryWrite() {
+				s.srv.flusher.add(s)
+			} else {
+				go s.flushWebSocket(s.ws)
+			}
 		}
 	}
 }

@@ -80,36 +80,25 @@ func (s *Session) closeOnReadError(err error) {
 	}
 }
 
-// flushWebSocket drains the queue onto ws until it is empty. Only one runs
-// per session (s.flushing), so sends never wait for the network.
+// flushWebSocket drains the queue onto ws until it is empty, for a
+// connection the flusher cannot serve (see wsconn.ErrCannotTry). Only one
+// writer runs per session (s.flushing), so sends never wait for the network.
 func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 	for {
 		s.mu.Lock()
-		if s.state == stateClosed {
-			s.flushing = false
-			s.mu.Unlock()
-			return
-		}
-		if len(s.queue) == 0 {
-			s.flushing = false
-			closing := s.state == stateClosing
-			s.mu.Unlock()
-			if closing {
-				s.finish("", nil, packet.Close)
-			}
-			return
-		}
-		pkts := s.takeLocked()
+		_, pkts, more := s.takeForFlushLocked()
 		s.mu.Unlock()
-
+		if !more {
+			return
+		}
 		err := s.writeWebSocket(ws, pkts)
 		s.mu.Lock()
 		s.giveBackLocked(pkts)
+		if err != nil {
+			s.flushing = false
+		}
 		s.mu.Unlock()
 		if err != nil {
-			s.mu.Lock()
-			s.flushing = false
-			s.mu.Unlock()
 			s.finish(ReasonTransportError, err, packet.Close)
 			return
 		}
@@ -120,7 +109,10 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 // when the connection allows it.
 func (s *Session) writeWebSocket(ws *wsconn.Conn, pkts []frame) error {
 	var small [16]wsconn.Frame
-	frames := small[:0]
+	return ws.WriteFrames(appendFrames(small[:0], pkts), time.Now().Add(s.srv.opts.WriteTimeout))
+}
+
+func appendFrames(frames []wsconn.Frame, pkts []frame) []wsconn.Frame {
 	for _, p := range pkts {
 		if p.Binary {
 			frames = append(frames, wsconn.Frame{Type: wsconn.Binary, Body: p.Data, NoCompress: p.noCompress})
@@ -128,7 +120,7 @@ func (s *Session) writeWebSocket(ws *wsconn.Conn, pkts []frame) error {
 			frames = append(frames, wsconn.Frame{Type: wsconn.Text, Head: heads[p.Type], Body: p.Data, NoCompress: p.noCompress})
 		}
 	}
-	return ws.WriteFrames(frames, time.Now().Add(s.srv.opts.WriteTimeout))
+	return frames
 }
 
 // upgrade runs the probe on a websocket opened for a polling session and,

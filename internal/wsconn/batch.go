@@ -40,6 +40,7 @@ var batchPool = sync.Pool{New: func() any { return &batchBuf{b: make([]byte, 0, 
 func (c *Conn) enableBatch() {
 	c.raw = true
 	c.nc = c.c.NetConn()
+	c.rc = rawConn(c.nc)
 	c.c.SetPingHandler(func(data string) error {
 		err := c.writeControl(opPong, []byte(data), time.Now().Add(time.Second))
 		if ne, ok := err.(net.Error); ok && ne.Timeout() {
@@ -83,22 +84,36 @@ func (c *Conn) WriteFrames(frames []Frame, deadline time.Time) error {
 		}
 		return nil
 	}
+	bb := buildBatch(frames)
+	defer bb.release()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return net.ErrClosed
+	}
+	// Moving the deadline costs a timer update per call; a deadline less
+	// than a second later than the one in force is close enough.
+	if !deadline.IsZero() && deadline.Sub(c.deadline) > time.Second {
+		_ = c.nc.SetWriteDeadline(deadline)
+		c.deadline = deadline
+	}
+	iovs := bb.iovs // WriteTo consumes its receiver
+	_, err := iovs.WriteTo(c.nc)
+	return err
+}
+
+// buildBatch lays frames out for one writev: headers and small payloads
+// are copied into one buffer, large payloads are written from where they are.
+func buildBatch(frames []Frame) *batchBuf {
 	bb := batchPool.Get().(*batchBuf)
-	defer func() {
-		clear(bb.iovs[:cap(bb.iovs)])
-		bb.iovs = bb.iovs[:0]
-		if cap(bb.b) <= 64<<10 {
-			bb.b = bb.b[:0]
-			batchPool.Put(bb)
-		}
-	}()
-	// Headers and small payloads go into b; the iovecs point into it once
-	// it is complete, so its growth cannot leave them dangling.
+	// The iovecs point into b only once it is complete, so its growth
+	// cannot leave them dangling.
 	type span struct {
 		start, end int
 		body       []byte // a large body, written from where it is
 	}
-	spans := make([]span, 0, len(frames)+1)
+	var small [8]span
+	spans := small[:0]
 	start := 0
 	b := bb.b[:0]
 	for _, f := range frames {
@@ -122,20 +137,16 @@ func (c *Conn) WriteFrames(frames []Frame, deadline time.Time) error {
 			bb.iovs = append(bb.iovs, s.body)
 		}
 	}
-	iovs := bb.iovs // WriteTo consumes its receiver
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if c.closeSent {
-		return net.ErrClosed
+	return bb
+}
+
+func (bb *batchBuf) release() {
+	clear(bb.iovs[:cap(bb.iovs)])
+	bb.iovs = bb.iovs[:0]
+	if cap(bb.b) <= 64<<10 {
+		bb.b = bb.b[:0]
+		batchPool.Put(bb)
 	}
-	// Moving the deadline costs a timer update per call; a deadline less
-	// than a second later than the one in force is close enough.
-	if !deadline.IsZero() && deadline.Sub(c.deadline) > time.Second {
-		_ = c.nc.SetWriteDeadline(deadline)
-		c.deadline = deadline
-	}
-	_, err := iovs.WriteTo(c.nc)
-	return err
 }
 
 func (c *Conn) writeControl(op byte, payload []byte, deadline time.Time) error {

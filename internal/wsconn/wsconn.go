@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -75,6 +76,7 @@ type Conn struct {
 	// directly, under wmu, by this package only.
 	raw       bool
 	nc        net.Conn
+	rc        syscall.RawConn // for TryWriteFrames; nil if nc is not a plain socket
 	wmu       sync.Mutex
 	closeSent bool      // under wmu: nothing may follow a close frame
 	deadline  time.Time // under wmu: the write deadline last set
