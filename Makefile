@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./parser
 	$(GO) test -run='^$$' -fuzz='^FuzzServerPayload$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s .
 	$(GO) test -run='^$$' -fuzz='^FuzzUTF8Validator$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./ws
+	$(GO) test -run='^$$' -fuzz='^FuzzFrameReader$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./internal/wsconn
 	$(GO) test -run='^$$' -fuzz='^FuzzUnmarshal$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./adapter/redis/notepack
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=$(FUZZTIME) -fuzzminimizetime=3s ./adapter/redis/notepack
 

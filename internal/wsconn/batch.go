@@ -21,6 +21,7 @@ type Frame struct {
 
 const (
 	opClose = 8
+	opPing  = 9
 	opPong  = 10
 
 	// copyLimit: bodies up to this size are copied next to their header;

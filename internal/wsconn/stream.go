@@ -143,7 +143,12 @@ func (c *Conn) WriteClose(code int, reason string, deadline time.Time) error {
 
 // SetReadLimit bounds one message in bytes as it arrives on the wire; 0
 // means no limit. Past it the library sends close 1009.
-func (c *Conn) SetReadLimit(n int64) { c.c.SetReadLimit(n) }
+func (c *Conn) SetReadLimit(n int64) {
+	if c.rr != nil {
+		c.rr.limit = n
+	}
+	c.c.SetReadLimit(n)
+}
 
 // OnPong registers f, called from the reading goroutine for each pong.
 func (c *Conn) OnPong(f func()) {

@@ -77,6 +77,7 @@ type Conn struct {
 	raw       bool
 	nc        net.Conn
 	rc        syscall.RawConn // for TryWriteFrames; nil if nc is not a plain socket
+	rr        *frameReader    // batch mode on a plain socket: reads bypass the library
 	wmu       sync.Mutex
 	closeSent bool      // under wmu: nothing may follow a close frame
 	deadline  time.Time // under wmu: the write deadline last set
@@ -92,8 +93,13 @@ func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, 
 	if checkOrigin == nil {
 		checkOrigin = func(*http.Request) bool { return true }
 	}
+	batch := opts.Batch && !(opts.Compression && offersDeflate(r))
+	readBuf := orDefault(opts.ReadBufferSize, 1024)
+	if batch && rawReads {
+		readBuf = 1 // the library only reads the handshake; it rounds this up to 125
+	}
 	up := websocket.Upgrader{
-		ReadBufferSize:    orDefault(opts.ReadBufferSize, 1024),
+		ReadBufferSize:    readBuf,
 		WriteBufferSize:   orDefault(opts.WriteBufferSize, 4096),
 		WriteBufferPool:   writeBufferPool,
 		CheckOrigin:       checkOrigin,
@@ -112,8 +118,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, 
 		c.SetReadLimit(opts.ReadLimit)
 	}
 	conn := &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}
-	if opts.Batch && !(opts.Compression && offersDeflate(r)) {
+	if batch {
 		conn.enableBatch()
+		if rawReads && conn.rc != nil {
+			conn.rr = &frameReader{c: conn, rc: conn.rc, limit: opts.ReadLimit}
+		}
 	}
 	return conn, nil
 }
@@ -123,6 +132,9 @@ func IsUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }
 
 // Read reads the next data message. Control frames are handled inside.
 func (c *Conn) Read() (MessageType, []byte, error) {
+	if c.rr != nil {
+		return c.rr.Read()
+	}
 	typ, data, err := c.c.ReadMessage()
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {

@@ -60,3 +60,16 @@ func writevNonblock(fd uintptr, bufs [][]byte) ([][]byte, error) {
 	}
 	return bufs, nil
 }
+
+// rawReads: batch-mode server connections read frames themselves (read.go).
+const rawReads = true
+
+// readFD reads from the non-blocking socket fd, retrying on EINTR.
+func readFD(fd uintptr, p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(fd), p)
+		if err != syscall.EINTR {
+			return n, err
+		}
+	}
+}

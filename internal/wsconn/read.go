@@ -1,0 +1,347 @@
+package wsconn
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// ErrInvalidUTF8 is returned by Read for a text message that is not valid
+// UTF-8; the peer is sent close 1007, as RFC 6455 8.1 asks.
+var ErrInvalidUTF8 = errors.New("websocket text message is not valid UTF-8")
+
+// readBufSize is the size of the buffer a connection borrows while it has
+// bytes buffered; headers, control frames and small messages go through it,
+// larger payloads are read straight into the message.
+const readBufSize = 4096
+
+var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
+
+// frameReader reads a client's frames straight from the socket, for a
+// server connection in batch mode without compression. Compared with the
+// library's reader it:
+//   - holds no buffer while idle: one is borrowed from a pool only while
+//     bytes are buffered, and the goroutine parks in a shallow frame, so
+//     the runtime can shrink its stack to the minimum;
+//   - allocates each message at its exact size, once.
+//
+// It still makes the read that says EAGAIN before parking. Skipping it
+// after a short read (as libuv does) is not safe under Go's edge-triggered
+// poller: a FIN that came with the data raises no further edge, and the
+// connection would never see its EOF (FuzzFrameReader found it).
+type frameReader struct {
+	c     *Conn
+	rc    syscall.RawConn
+	limit int64
+
+	buf  *[]byte // nil while nothing is buffered
+	r, w int     // (*buf)[r:w] is unread
+}
+
+// Read reads the next data message; pings are answered and a close is
+// echoed, as the library does.
+func (fr *frameReader) Read() (MessageType, []byte, error) {
+	typ, msg, err := fr.next()
+	if err != nil && fr.buf != nil {
+		// The connection is done for: whatever is buffered is never read.
+		readBufPool.Put(fr.buf)
+		fr.buf, fr.r, fr.w = nil, 0, 0
+	}
+	return typ, msg, err
+}
+
+func (fr *frameReader) next() (MessageType, []byte, error) {
+	var (
+		msg     []byte
+		typ     MessageType
+		started bool
+	)
+	for {
+		h, err := fr.header()
+		if err != nil {
+			return 0, nil, err
+		}
+		if h.op >= 0x8 {
+			payload, err := fr.payload(nil, h)
+			if err != nil {
+				return 0, nil, err
+			}
+			if err := fr.control(h.op, payload); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		switch {
+		case h.op == 0 && !started:
+			return 0, nil, fr.fail(websocket.CloseProtocolError, "continuation frame without a message")
+		case h.op != 0 && started:
+			return 0, nil, fr.fail(websocket.CloseProtocolError, "new message inside a fragmented one")
+		case h.op != 0:
+			typ, started = MessageType(h.op), true
+		}
+		if fr.limit > 0 && int64(len(msg))+int64(h.length) > fr.limit {
+			return 0, nil, fr.tooBig()
+		}
+		if msg, err = fr.payload(msg, h); err != nil {
+			return 0, nil, err
+		}
+		if h.fin {
+			if typ == Text && !utf8.Valid(msg) {
+				_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+				return 0, nil, ErrInvalidUTF8
+			}
+			if msg == nil {
+				msg = []byte{}
+			}
+			return typ, msg, nil
+		}
+	}
+}
+
+type frameHeader struct {
+	fin    bool
+	op     byte
+	length uint64
+	mask   [4]byte
+}
+
+// header reads and checks one frame header (RFC 6455 5.2).
+func (fr *frameReader) header() (frameHeader, error) {
+	var h frameHeader
+	if err := fr.ensure(2); err != nil {
+		return h, err
+	}
+	b := (*fr.buf)[fr.r:fr.w]
+	b0, b1 := b[0], b[1]
+	h.fin, h.op = b0&0x80 != 0, b0&0x0f
+	n := 2
+	switch b1 & 0x7f {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	n += 4 // mask key
+	switch {
+	case b0&0x70 != 0:
+		return h, fr.fail(websocket.CloseProtocolError, "reserved bits set")
+	case h.op > 2 && h.op < 8 || h.op > 10:
+		return h, fr.fail(websocket.CloseProtocolError, fmt.Sprintf("unknown opcode %d", h.op))
+	case b1&0x80 == 0:
+		return h, fr.fail(websocket.CloseProtocolError, "unmasked client frame")
+	case h.op >= 8 && (!h.fin || b1&0x7f > 125):
+		return h, fr.fail(websocket.CloseProtocolError, "fragmented or long control frame")
+	}
+	if err := fr.ensure(n); err != nil {
+		return h, err
+	}
+	b = (*fr.buf)[fr.r : fr.r+n]
+	switch b1 & 0x7f {
+	case 126:
+		h.length = uint64(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		h.length = binary.BigEndian.Uint64(b[2:])
+		if h.length>>63 != 0 {
+			return h, fr.fail(websocket.CloseProtocolError, "payload length has its most significant bit set")
+		}
+	default:
+		h.length = uint64(b1 & 0x7f)
+	}
+	copy(h.mask[:], b[n-4:])
+	fr.consume(n)
+	return h, nil
+}
+
+// payload appends the frame's unmasked payload to msg.
+func (fr *frameReader) payload(msg []byte, h frameHeader) ([]byte, error) {
+	if fr.limit > 0 && h.length > uint64(fr.limit) {
+		return nil, fr.tooBig()
+	}
+	start := len(msg)
+	if h.length > 0 {
+		msg = grow(msg, int(h.length))
+	}
+	dst := msg[start:]
+	for len(dst) > 0 {
+		if fr.buf != nil {
+			n := copy(dst, (*fr.buf)[fr.r:fr.w])
+			fr.consume(n)
+			dst = dst[n:]
+			continue
+		}
+		n, err := fr.read(dst)
+		if err != nil {
+			return nil, unexpected(err)
+		}
+		dst = dst[n:]
+	}
+	unmask(h.mask, msg[start:])
+	return msg, nil
+}
+
+// grow extends msg by n bytes; a single-frame message gets exactly its size.
+func grow(msg []byte, n int) []byte {
+	if cap(msg)-len(msg) >= n {
+		return msg[:len(msg)+n]
+	}
+	out := make([]byte, len(msg)+n, len(msg)+n+len(msg)/2)
+	copy(out, msg)
+	return out
+}
+
+// control handles a ping, pong or close frame.
+func (fr *frameReader) control(op byte, payload []byte) error {
+	switch op {
+	case opPing:
+		err := fr.c.writeControl(opPong, payload, time.Now().Add(time.Second))
+		var ne interface{ Timeout() bool }
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil // a slow peer is not an error here, as with the library
+		}
+		return err
+	case opPong:
+		return nil
+	}
+	code, reason := websocket.CloseNoStatusReceived, ""
+	switch {
+	case len(payload) == 1:
+		return fr.fail(websocket.CloseProtocolError, "close frame with a 1-byte payload")
+	case len(payload) >= 2:
+		code, reason = int(binary.BigEndian.Uint16(payload)), string(payload[2:])
+		if !validCloseCode(code) {
+			return fr.fail(websocket.CloseProtocolError, fmt.Sprintf("invalid close code %d", code))
+		}
+		if !utf8.ValidString(reason) {
+			_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+			return ErrInvalidUTF8
+		}
+	}
+	var echo []byte
+	if code != websocket.CloseNoStatusReceived {
+		echo = websocket.FormatCloseMessage(code, "")
+	}
+	_ = fr.c.writeControl(opClose, echo, time.Now().Add(time.Second))
+	return &websocket.CloseError{Code: code, Text: reason}
+}
+
+// validCloseCode reports whether a peer may send code (RFC 6455 7.4).
+func validCloseCode(code int) bool {
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1011, code >= 3000 && code <= 4999:
+		return true
+	}
+	return false
+}
+
+// fail sends close with code and returns the protocol error.
+func (fr *frameReader) fail(code int, why string) error {
+	_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(code, why), time.Now().Add(time.Second))
+	return fmt.Errorf("%w: %s", ErrProtocol, why)
+}
+
+func (fr *frameReader) tooBig() error {
+	_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(time.Second))
+	return ErrMessageTooBig
+}
+
+// ensure makes at least n (≤ readBufSize) bytes available in the buffer.
+func (fr *frameReader) ensure(n int) error {
+	for fr.buf == nil || fr.w-fr.r < n {
+		if fr.buf != nil && fr.r > 0 {
+			b := *fr.buf
+			fr.w = copy(b, b[fr.r:fr.w])
+			fr.r = 0
+		}
+		partial := fr.buf != nil
+		if _, err := fr.read(nil); err != nil {
+			if partial {
+				return unexpected(err) // a frame was cut off
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// consume drops n buffered bytes and returns the buffer once it is empty.
+func (fr *frameReader) consume(n int) {
+	fr.r += n
+	if fr.r == fr.w {
+		readBufPool.Put(fr.buf)
+		fr.buf, fr.r, fr.w = nil, 0, 0
+	}
+}
+
+// read reads into dst or, when dst is nil, into the free end of the
+// buffer (borrowing one if needed). It parks without holding a buffer.
+func (fr *frameReader) read(dst []byte) (int, error) {
+	var n int
+	var rerr error
+	err := fr.rc.Read(func(fd uintptr) bool {
+		p := dst
+		if p == nil {
+			if fr.buf == nil {
+				fr.buf = readBufPool.Get().(*[]byte)
+			}
+			p = (*fr.buf)[fr.w:]
+		}
+		n, rerr = readFD(fd, p)
+		if rerr == syscall.EAGAIN {
+			fr.releaseEmpty()
+			return false
+		}
+		return true
+	})
+	if err != nil || rerr != nil || n <= 0 {
+		fr.releaseEmpty()
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case rerr != nil:
+		return 0, fmt.Errorf("failed to read websocket: %w", rerr)
+	case n <= 0:
+		return 0, io.EOF
+	}
+	if dst == nil {
+		fr.w += n
+	}
+	return n, nil
+}
+
+// releaseEmpty returns the buffer if nothing is in it.
+func (fr *frameReader) releaseEmpty() {
+	if fr.buf != nil && fr.r == fr.w {
+		readBufPool.Put(fr.buf)
+		fr.buf, fr.r, fr.w = nil, 0, 0
+	}
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// unmask XORs b with the client's masking key (RFC 6455 5.3), eight bytes
+// at a time where it can.
+func unmask(key [4]byte, b []byte) {
+	k32 := binary.LittleEndian.Uint32(key[:])
+	k64 := uint64(k32)<<32 | uint64(k32)
+	for len(b) >= 8 {
+		v := binary.LittleEndian.Uint64(b)
+		binary.LittleEndian.PutUint64(b, v^k64)
+		b = b[8:]
+	}
+	for i := range b {
+		b[i] ^= key[i&3]
+	}
+}
