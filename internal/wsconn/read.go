@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -16,6 +17,14 @@ import (
 // ErrInvalidUTF8 is returned by Read for a text message that is not valid
 // UTF-8; the peer is sent close 1007, as RFC 6455 8.1 asks.
 var ErrInvalidUTF8 = errors.New("websocket text message is not valid UTF-8")
+
+// ErrIdle is returned by Read, once enabled with ReturnWhenIdle, when no
+// byte has arrived for the set time and no frame is half read. Nothing is
+// lost: the caller should call Read again, from a fresh goroutine. A
+// goroutine's stack grows while it handles messages and the runtime cannot
+// shrink it below 4 KiB while it is parked deep in a read, so handing the
+// wait to a new goroutine (2 KiB) halves the stack of an idle connection.
+var ErrIdle = errors.New("websocket connection idle")
 
 // readBufSize is the size of the buffer a connection borrows while it has
 // bytes buffered; headers, control frames and small messages go through it,
@@ -43,6 +52,23 @@ type frameReader struct {
 
 	buf  *[]byte // nil while nothing is buffered
 	r, w int     // (*buf)[r:w] is unread
+
+	// Idle detection (ReturnWhenIdle): a read deadline set at most once
+	// per period, not per read.
+	idleAfter time.Duration
+	armed     bool          // the idle deadline is set
+	active    bool          // bytes arrived since it was set
+	resume    time.Duration // idleAfter, while idle after ErrIdle
+}
+
+// ReturnWhenIdle makes Read return ErrIdle after d without a byte. It only
+// applies to connections that read frames themselves (batch mode on a
+// plain socket), and then the read deadline is its own: do not also call
+// SetReadDeadline. Call it from the reading goroutine.
+func (c *Conn) ReturnWhenIdle(d time.Duration) {
+	if c.rr != nil {
+		c.rr.idleAfter = d
+	}
 }
 
 // Read reads the next data message; pings are answered and a close is
@@ -279,9 +305,47 @@ func (fr *frameReader) consume(n int) {
 	}
 }
 
+// WaitData waits, after ErrIdle, for the next bytes and buffers them;
+// then Read goes on. Its call chain is short on purpose: a fresh goroutine
+// that parks here stays within its first 2 KiB of stack.
+func (c *Conn) WaitData() error {
+	if c.rr == nil || c.rr.buf != nil {
+		return nil
+	}
+	_, err := c.rr.read1(nil)
+	return err
+}
+
 // read reads into dst or, when dst is nil, into the free end of the
 // buffer (borrowing one if needed). It parks without holding a buffer.
 func (fr *frameReader) read(dst []byte) (int, error) {
+	for {
+		if fr.idleAfter > 0 && !fr.armed {
+			_ = fr.c.nc.SetReadDeadline(time.Now().Add(fr.idleAfter))
+			fr.armed, fr.active = true, false
+		}
+		n, err := fr.read1(dst)
+		if err == nil || !fr.armed || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		// The idle deadline passed.
+		if fr.active {
+			fr.armed = false // bytes came meanwhile: another period
+			continue
+		}
+		_ = fr.c.nc.SetReadDeadline(time.Time{})
+		if dst == nil && fr.buf == nil {
+			// Set again once bytes come; until then the connection costs
+			// no timer.
+			fr.armed = false
+			fr.idleAfter, fr.resume = 0, fr.idleAfter
+			return 0, ErrIdle
+		}
+		fr.armed = false // mid-frame: go on waiting here
+	}
+}
+
+func (fr *frameReader) read1(dst []byte) (int, error) {
 	var n int
 	var rerr error
 	err := fr.rc.Read(func(fd uintptr) bool {
@@ -309,6 +373,11 @@ func (fr *frameReader) read(dst []byte) (int, error) {
 		return 0, fmt.Errorf("failed to read websocket: %w", rerr)
 	case n <= 0:
 		return 0, io.EOF
+	}
+	fr.active = true
+	if fr.resume > 0 {
+		// The first bytes after an idle spell: watch for the next one.
+		fr.idleAfter, fr.resume, fr.armed = fr.resume, 0, false
 	}
 	if dst == nil {
 		fr.w += n

@@ -265,3 +265,55 @@ func FuzzFrameReader(f *testing.F) {
 		}
 	})
 }
+
+// TestFrameReaderIdleHandoff checks ReturnWhenIdle: an idle connection
+// reports ErrIdle with nothing lost, a half-read frame does not, and a
+// connection that keeps receiving does not.
+func TestFrameReaderIdleHandoff(t *testing.T) {
+	ln := listen(t)
+	c, cl := rawPair(t, ln, 0)
+	c.ReturnWhenIdle(30 * time.Millisecond)
+	_ = c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+
+	// Idle: ErrIdle, then the message sent afterwards is read whole.
+	if _, _, err := c.Read(); !errors.Is(err, ErrIdle) {
+		t.Fatalf("idle read: %v, want ErrIdle", err)
+	}
+	frame := clientFrame(true, 1, []byte("4after"))
+	go func() {
+		time.Sleep(60 * time.Millisecond) // past another idle period: none is armed now
+		_, _ = cl.Write(frame[:3])        // half a header...
+		time.Sleep(100 * time.Millisecond)
+		_, _ = cl.Write(frame[3:]) // ...then the rest
+	}()
+	if _, data, err := c.Read(); err != nil || string(data) != "4after" {
+		t.Fatalf("after idle: %q, %v", data, err)
+	}
+
+	// Busy: a frame every 5 ms for 300 ms never reports idle.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 60; i++ {
+			if _, err := cl.Write(clientFrame(true, 1, []byte("4x"))); err != nil {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	for i := 0; i < 60; i++ {
+		_, data, err := c.Read()
+		if errors.Is(err, ErrIdle) {
+			// A stalled sender (a loaded machine) may legitimately leave
+			// a whole period without bytes: only then is ErrIdle allowed.
+			continue
+		}
+		if err != nil || string(data) != "4x" {
+			t.Fatalf("busy read %d: %q, %v", i, data, err)
+		}
+	}
+	<-done
+	if _, _, err := c.Read(); !errors.Is(err, ErrIdle) {
+		t.Fatalf("idle again: %v, want ErrIdle", err)
+	}
+}
