@@ -95,7 +95,9 @@ func (c *Client) OnMessage(data []byte, binary bool) {
 func (c *Client) OnClose(reason string, _ error) {
 	c.mu.Lock()
 	c.closed = true
-	c.connectTimer.Stop()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+	}
 	c.mu.Unlock()
 	// A handler blocked in EmitWithAck may be what holds the queue: release
 	// it now; the rest of the disconnect runs in order, on the worker.
@@ -241,7 +243,10 @@ func (c *Client) connect(p *parser.Packet) {
 		return
 	}
 	c.sockets[name] = s
-	c.connectTimer.Stop()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil // a connection lives long: drop the timer
+	}
 	c.mu.Unlock()
 
 	// The CONNECT answer leaves before the socket can be reached by any

@@ -58,8 +58,8 @@ type Socket struct {
 	mu              sync.Mutex
 	connected       bool
 	closing         bool
-	gone            bool // finished: rooms may not be joined any more
-	handlers        map[string][]eventHandler
+	gone            bool            // finished: rooms may not be joined any more
+	handlers        []eventHandlers // few per socket: a slice beats a map in size
 	anyIn           []func(*Event)
 	anyOut          []func(event string, args Args)
 	middlewares     []func(*Event) error
@@ -167,16 +167,35 @@ func (s *Socket) On(event string, handler any) {
 	if err != nil {
 		panic(err.Error())
 	}
-	if s.handlers == nil {
-		s.handlers = make(map[string][]eventHandler)
+	for i := range s.handlers {
+		if s.handlers[i].event == event {
+			s.handlers[i].fns = append(s.handlers[i].fns, h)
+			return
+		}
 	}
-	s.handlers[event] = append(s.handlers[event], h)
+	s.handlers = append(s.handlers, eventHandlers{event, []eventHandler{h}})
+}
+
+// eventHandlers are the handlers of one event, in registration order.
+type eventHandlers struct {
+	event string
+	fns   []eventHandler
+}
+
+// handlersOf returns event's handlers; the caller holds s.mu.
+func (s *Socket) handlersOf(event string) []eventHandler {
+	for i := range s.handlers {
+		if s.handlers[i].event == event {
+			return s.handlers[i].fns
+		}
+	}
+	return nil
 }
 
 // Off removes every handler of event.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers = slices.DeleteFunc(s.handlers, func(h eventHandlers) bool { return h.event == event })
 	s.mu.Unlock()
 }
 
@@ -563,7 +582,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		s.mu.Unlock()
 		return
 	}
-	anyIn, mws, hs := s.anyIn, s.middlewares, s.handlers[name]
+	anyIn, mws, hs := s.anyIn, s.middlewares, s.handlersOf(name)
 	s.mu.Unlock()
 	for _, fn := range anyIn {
 		fn(e)

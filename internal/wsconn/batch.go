@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
 )
 
 // Frame is one message for WriteFrames; its payload is Head then Body.
@@ -35,29 +34,6 @@ type batchBuf struct {
 }
 
 var batchPool = sync.Pool{New: func() any { return &batchBuf{b: make([]byte, 0, 4096)} }}
-
-// enableBatch makes this package the connection's only writer: replies to
-// pings and closes go through the same lock as data frames.
-func (c *Conn) enableBatch() {
-	c.raw = true
-	c.nc = c.c.NetConn()
-	c.rc = rawConn(c.nc)
-	c.c.SetPingHandler(func(data string) error {
-		err := c.writeControl(opPong, []byte(data), time.Now().Add(time.Second))
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
-			return nil // as gorilla's default: a slow peer is not an error here
-		}
-		return err
-	})
-	c.c.SetCloseHandler(func(code int, _ string) error {
-		msg := []byte{}
-		if code != websocket.CloseNoStatusReceived {
-			msg = websocket.FormatCloseMessage(code, "")
-		}
-		_ = c.writeControl(opClose, msg, time.Now().Add(time.Second))
-		return nil
-	})
-}
 
 func offersDeflate(r *http.Request) bool {
 	for _, v := range r.Header.Values("Sec-Websocket-Extensions") {

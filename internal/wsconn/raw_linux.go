@@ -61,9 +61,6 @@ func writevNonblock(fd uintptr, bufs [][]byte) ([][]byte, error) {
 	return bufs, nil
 }
 
-// rawReads: batch-mode server connections read frames themselves (read.go).
-const rawReads = true
-
 // readFD reads from the non-blocking socket fd, retrying on EINTR.
 func readFD(fd uintptr, p []byte) (int, error) {
 	for {

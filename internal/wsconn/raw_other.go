@@ -13,6 +13,4 @@ func rawConn(net.Conn) syscall.RawConn { return nil }
 
 func writevNonblock(uintptr, [][]byte) ([][]byte, error) { return nil, ErrCannotTry }
 
-const rawReads = false
-
 func readFD(uintptr, []byte) (int, error) { return 0, ErrCannotTry }

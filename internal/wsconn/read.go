@@ -34,7 +34,7 @@ const readBufSize = 4096
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
 // frameReader reads a client's frames straight from the socket, for a
-// server connection in batch mode without compression. Compared with the
+// server connection in batch mode (no compression). Compared with the
 // library's reader it:
 //   - holds no buffer while idle: one is borrowed from a pool only while
 //     bytes are buffered, and the goroutine parks in a shallow frame, so
@@ -62,8 +62,8 @@ type frameReader struct {
 }
 
 // ReturnWhenIdle makes Read return ErrIdle after d without a byte. It only
-// applies to connections that read frames themselves (batch mode on a
-// plain socket), and then the read deadline is its own: do not also call
+// applies to connections that read frames themselves (batch mode), and
+// then the read deadline is its own: do not also call
 // SetReadDeadline. Call it from the reading goroutine.
 func (c *Conn) ReturnWhenIdle(d time.Duration) {
 	if c.rr != nil {
@@ -346,17 +346,13 @@ func (fr *frameReader) read(dst []byte) (int, error) {
 }
 
 func (fr *frameReader) read1(dst []byte) (int, error) {
+	if fr.rc == nil {
+		return fr.readConn(dst)
+	}
 	var n int
 	var rerr error
 	err := fr.rc.Read(func(fd uintptr) bool {
-		p := dst
-		if p == nil {
-			if fr.buf == nil {
-				fr.buf = readBufPool.Get().(*[]byte)
-			}
-			p = (*fr.buf)[fr.w:]
-		}
-		n, rerr = readFD(fd, p)
+		n, rerr = readFD(fd, fr.space(dst))
 		if rerr == syscall.EAGAIN {
 			fr.releaseEmpty()
 			return false
@@ -374,6 +370,11 @@ func (fr *frameReader) read1(dst []byte) (int, error) {
 	case n <= 0:
 		return 0, io.EOF
 	}
+	return fr.got(n, dst), nil
+}
+
+// got records n bytes read into dst, or into the buffer if dst is nil.
+func (fr *frameReader) got(n int, dst []byte) int {
 	fr.active = true
 	if fr.resume > 0 {
 		// The first bytes after an idle spell: watch for the next one.
@@ -382,7 +383,33 @@ func (fr *frameReader) read1(dst []byte) (int, error) {
 	if dst == nil {
 		fr.w += n
 	}
-	return n, nil
+	return n
+}
+
+// space returns where the next read goes: dst, or the free end of the
+// buffer, borrowed if need be.
+func (fr *frameReader) space(dst []byte) []byte {
+	if dst != nil {
+		return dst
+	}
+	if fr.buf == nil {
+		fr.buf = readBufPool.Get().(*[]byte)
+	}
+	return (*fr.buf)[fr.w:]
+}
+
+// readConn is read1 for a connection without descriptor access (TLS, or
+// not Linux): a plain blocking read, holding the buffer while it waits.
+func (fr *frameReader) readConn(dst []byte) (int, error) {
+	n, err := fr.c.nc.Read(fr.space(dst))
+	if n > 0 {
+		return fr.got(n, dst), nil
+	}
+	fr.releaseEmpty()
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return 0, err
 }
 
 // releaseEmpty returns the buffer if nothing is in it.

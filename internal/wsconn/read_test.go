@@ -16,6 +16,12 @@ import (
 // rawPair returns a server-side Conn reading with frameReader over loopback
 // TCP, and the client's end of the socket.
 func rawPair(tb testing.TB, ln net.Listener, limit int64) (*Conn, net.Conn) {
+	return rawPairWith(tb, ln, limit, true)
+}
+
+// rawPairWith is rawPair; without useFD the reader uses plain blocking
+// reads, as over TLS.
+func rawPairWith(tb testing.TB, ln net.Listener, limit int64, useFD bool) (*Conn, net.Conn) {
 	tb.Helper()
 	cl, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -26,8 +32,11 @@ func rawPair(tb testing.TB, ln net.Listener, limit int64) (*Conn, net.Conn) {
 		tb.Fatal(err)
 	}
 	c := &Conn{raw: true, nc: sc, rc: rawConn(sc)}
-	if c.rc == nil {
-		tb.Skip("no raw reads on this platform")
+	if c.rc == nil && useFD {
+		tb.Skip("no descriptor reads on this platform")
+	}
+	if !useFD {
+		c.rc = nil
 	}
 	c.rr = &frameReader{c: c, rc: c.rc, limit: limit}
 	tb.Cleanup(func() { sc.Close(); cl.Close() })
@@ -91,8 +100,9 @@ func readServerFrame(t *testing.T, c net.Conn) (op byte, payload []byte) {
 // each message and the pong.
 func TestFrameReaderMessages(t *testing.T) {
 	ln := listen(t)
-	for _, split := range []bool{false, true} {
-		c, cl := rawPair(t, ln, 0)
+	for _, mode := range []struct{ split, useFD bool }{{false, true}, {true, true}, {false, false}, {true, false}} {
+		split := mode.split
+		c, cl := rawPairWith(t, ln, 0, mode.useFD)
 		big := bytes.Repeat([]byte("0123456789"), 7000) // 70,000 bytes: 64-bit length, read past the buffer
 		var stream []byte
 		stream = append(stream, clientFrame(true, 1, []byte("4hello"))...)

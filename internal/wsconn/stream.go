@@ -144,8 +144,9 @@ func (c *Conn) WriteClose(code int, reason string, deadline time.Time) error {
 // SetReadLimit bounds one message in bytes as it arrives on the wire; 0
 // means no limit. Past it the library sends close 1009.
 func (c *Conn) SetReadLimit(n int64) {
-	if c.rr != nil {
+	if c.raw {
 		c.rr.limit = n
+		return
 	}
 	c.c.SetReadLimit(n)
 }
@@ -166,7 +167,12 @@ func (c *Conn) OnPing(f func()) {
 }
 
 // LocalAddr is this end's address.
-func (c *Conn) LocalAddr() net.Addr { return c.c.LocalAddr() }
+func (c *Conn) LocalAddr() net.Addr {
+	if c.raw {
+		return c.nc.LocalAddr()
+	}
+	return c.c.LocalAddr()
+}
 
 // ErrCloseSent is returned by writes after a close frame was sent.
 var ErrCloseSent = websocket.ErrCloseSent
@@ -176,7 +182,10 @@ var ErrCloseSent = websocket.ErrCloseSent
 // closes. Closing a socket with unread input makes the kernel send a reset,
 // which can destroy the close frame just written before the peer reads it.
 func (c *Conn) Linger(d time.Duration) {
-	nc := c.c.NetConn()
+	nc := c.nc
+	if !c.raw {
+		nc = c.c.NetConn()
+	}
 	if g, ok := nc.(*frameGuard); ok {
 		nc = g.Conn // the guard has failed; read past it
 	}

@@ -60,8 +60,9 @@ type AcceptOptions struct {
 	// ReadBufferSize and WriteBufferSize size the I/O buffers; 0 picks small defaults.
 	ReadBufferSize, WriteBufferSize int
 	// Batch lets WriteFrames put many messages in one system call. Without
-	// compression the connection then writes its own frames, control frames
-	// included: use Write, WriteFrames and Close, not the streaming writers.
+	// compression the connection then does its own handshake and reads and
+	// writes its own frames, control frames included: use Read, Write,
+	// WriteFrames and Close, not the streaming readers and writers.
 	Batch bool
 }
 
@@ -72,9 +73,10 @@ type Conn struct {
 	threshold int
 	compress  bool
 
-	// Batch mode (see AcceptOptions.Batch): frames are written to nc
-	// directly, under wmu, by this package only.
-	raw       bool
+	// Batch mode (see AcceptOptions.Batch): c is nil, frames are read and
+	// written on nc by this package only; writes hold wmu.
+	raw         bool
+	subprotocol string
 	nc        net.Conn
 	rc        syscall.RawConn // for TryWriteFrames; nil if nc is not a plain socket
 	rr        *frameReader    // batch mode on a plain socket: reads bypass the library
@@ -93,13 +95,11 @@ func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, 
 	if checkOrigin == nil {
 		checkOrigin = func(*http.Request) bool { return true }
 	}
-	batch := opts.Batch && !(opts.Compression && offersDeflate(r))
-	readBuf := orDefault(opts.ReadBufferSize, 1024)
-	if batch && rawReads {
-		readBuf = 1 // the library only reads the handshake; it rounds this up to 125
+	if opts.Batch && !(opts.Compression && offersDeflate(r)) {
+		return acceptBatch(w, r, opts, checkOrigin)
 	}
 	up := websocket.Upgrader{
-		ReadBufferSize:    readBuf,
+		ReadBufferSize:    orDefault(opts.ReadBufferSize, 1024),
 		WriteBufferSize:   orDefault(opts.WriteBufferSize, 4096),
 		WriteBufferPool:   writeBufferPool,
 		CheckOrigin:       checkOrigin,
@@ -117,14 +117,7 @@ func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, 
 	if opts.ReadLimit > 0 {
 		c.SetReadLimit(opts.ReadLimit)
 	}
-	conn := &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}
-	if batch {
-		conn.enableBatch()
-		if rawReads && conn.rc != nil {
-			conn.rr = &frameReader{c: conn, rc: conn.rc, limit: opts.ReadLimit}
-		}
-	}
-	return conn, nil
+	return &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}, nil
 }
 
 // IsUpgrade reports whether r asks for a WebSocket upgrade.
@@ -182,7 +175,12 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 }
 
 // SetReadDeadline bounds the next reads.
-func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadline(t) }
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.raw {
+		return c.nc.SetReadDeadline(t)
+	}
+	return c.c.SetReadDeadline(t)
+}
 
 // CloseNoStatus, given to Close, sends a close frame without a status
 // code: the peer sees 1005, as with the reference server's ws.close().
@@ -200,20 +198,35 @@ func (c *Conn) Close(code int, reason string) error {
 			_ = c.writeControlLocked(opClose, msg, time.Now().Add(time.Second))
 			c.wmu.Unlock()
 		}
-	} else {
-		_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		return c.nc.Close()
 	}
+	_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 	return c.c.Close()
 }
 
 // CloseNow closes the connection without a close frame.
-func (c *Conn) CloseNow() error { return c.c.Close() }
+func (c *Conn) CloseNow() error {
+	if c.raw {
+		return c.nc.Close()
+	}
+	return c.c.Close()
+}
 
 // RemoteAddr is the peer's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.c.RemoteAddr() }
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.raw {
+		return c.nc.RemoteAddr()
+	}
+	return c.c.RemoteAddr()
+}
 
 // Subprotocol is the negotiated subprotocol, if any.
-func (c *Conn) Subprotocol() string { return c.c.Subprotocol() }
+func (c *Conn) Subprotocol() string {
+	if c.raw {
+		return c.subprotocol
+	}
+	return c.c.Subprotocol()
+}
 
 // CloseCode returns the close code carried by err when the peer closed the
 // connection with a close frame, and -1 otherwise.

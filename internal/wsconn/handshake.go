@@ -1,0 +1,118 @@
+package wsconn
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// acceptGUID is RFC 6455's fixed suffix of the accept key (section 1.3).
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// acceptBatch completes the handshake of a batch-mode connection itself:
+// such a connection reads and writes its own frames, so the library's
+// connection object (and its buffers) would only be dead weight. The checks
+// and error statuses are the library's, so either path answers alike.
+func acceptBatch(w http.ResponseWriter, r *http.Request, opts AcceptOptions, checkOrigin func(*http.Request) bool) (*Conn, error) {
+	fail := func(status int, why string) (*Conn, error) {
+		http.Error(w, http.StatusText(status), status)
+		return nil, fmt.Errorf("failed to accept websocket: %s", why)
+	}
+	switch {
+	case !headerHasToken(r.Header, "Connection", "upgrade"):
+		return fail(http.StatusBadRequest, "'upgrade' token not found in 'Connection' header")
+	case !headerHasToken(r.Header, "Upgrade", "websocket"):
+		return fail(http.StatusBadRequest, "'websocket' token not found in 'Upgrade' header")
+	case r.Method != http.MethodGet:
+		return fail(http.StatusMethodNotAllowed, "request method is not GET")
+	case !headerHasToken(r.Header, "Sec-Websocket-Version", "13"):
+		return fail(http.StatusBadRequest, "unsupported version")
+	case !checkOrigin(r):
+		return fail(http.StatusForbidden, "request origin not allowed")
+	}
+	key := r.Header.Get("Sec-Websocket-Key")
+	if k, err := base64.StdEncoding.DecodeString(key); err != nil || len(k) != 16 {
+		return fail(http.StatusBadRequest, "'Sec-WebSocket-Key' header must be Base64 encoded value of 16-byte length")
+	}
+	subprotocol := ""
+	if len(opts.Subprotocols) > 0 {
+		offered := headerTokens(r.Header, "Sec-Websocket-Protocol")
+		for _, p := range opts.Subprotocols {
+			if containsFold(offered, p) {
+				subprotocol = p
+				break
+			}
+		}
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		return fail(http.StatusInternalServerError, "response does not implement http.Hijacker")
+	}
+	nc, brw, err := hj.Hijack()
+	if err != nil {
+		return fail(http.StatusInternalServerError, err.Error())
+	}
+	if brw.Reader.Buffered() > 0 {
+		_ = nc.Close()
+		return nil, errors.New("failed to accept websocket: client sent data before handshake is complete")
+	}
+
+	sum := sha1.Sum([]byte(key + acceptGUID))
+	b := make([]byte, 0, 256)
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+	b = base64.StdEncoding.AppendEncode(b, sum[:])
+	b = append(b, "\r\n"...)
+	if subprotocol != "" {
+		b = append(b, "Sec-WebSocket-Protocol: "...)
+		b = append(b, subprotocol...)
+		b = append(b, "\r\n"...)
+	}
+	for k, vs := range opts.Header {
+		for _, v := range vs {
+			// Header values cannot hold line breaks: net/http's rule.
+			v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, v...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	b = append(b, "\r\n"...)
+	if _, err := nc.Write(b); err != nil {
+		_ = nc.Close()
+		return nil, fmt.Errorf("failed to write websocket handshake: %w", err)
+	}
+	c := &Conn{raw: true, nc: nc, rc: rawConn(nc), subprotocol: subprotocol}
+	c.rr = &frameReader{c: c, rc: c.rc, limit: opts.ReadLimit}
+	return c, nil
+}
+
+// headerHasToken reports whether a comma-separated header holds token,
+// ignoring case (RFC 7230 3.2.6).
+func headerHasToken(h http.Header, name, token string) bool {
+	return containsFold(headerTokens(h, name), token)
+}
+
+func headerTokens(h http.Header, name string) []string {
+	var out []string
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, t := range list {
+		if strings.EqualFold(t, s) {
+			return true
+		}
+	}
+	return false
+}
