@@ -195,7 +195,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		s.mu.Unlock()
 		// Read on a goroutine of our own and return: net/http then frees
 		// the request's buffers, which an idle connection would else hold.
-		go s.resumeWebSocket(s.ws)
+		go s.readWebSocket(s.ws)
 		return
 	}
 	s.servePoll(w, r)

@@ -35,14 +35,21 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.He
 // idle connection then holds a 2 KiB stack instead of 4 KiB or more.
 const idleHandoff = time.Second
 
-// readWebSocket reads packets until the connection or the session ends.
+// readWebSocket is a websocket's reading goroutine: it reads packets until
+// the connection or the session ends. It waits for bytes in a shallow call
+// (WaitData), so a goroutine parked there fits the minimum stack; after an
+// idle spell a fresh one takes over the wait (see idleHandoff).
 func (s *Session) readWebSocket(ws *wsconn.Conn) {
 	ws.ReturnWhenIdle(idleHandoff)
 	for {
-		p, err := readPacket(ws)
+		err := ws.WaitData()
 		if errors.Is(err, wsconn.ErrIdle) {
-			go s.resumeWebSocket(ws)
+			go s.readWebSocket(ws)
 			return
+		}
+		var p packet.Packet
+		if err == nil {
+			p, err = readPacket(ws)
 		}
 		if err != nil {
 			s.closeOnReadError(err)
@@ -52,17 +59,6 @@ func (s *Session) readWebSocket(ws *wsconn.Conn) {
 			return
 		}
 	}
-}
-
-// resumeWebSocket is a websocket's reading goroutine: it waits for the
-// first bytes in a shallow call, so that a goroutine that parks there
-// (new, or taking over after ErrIdle) can live in the minimum stack.
-func (s *Session) resumeWebSocket(ws *wsconn.Conn) {
-	if err := ws.WaitData(); err != nil {
-		s.closeOnReadError(err)
-		return
-	}
-	s.readWebSocket(ws)
 }
 
 func readPacket(ws *wsconn.Conn) (packet.Packet, error) {
@@ -215,7 +211,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 				go s.finish("", nil, packet.Close)
 			}
 			s.mu.Unlock()
-			go s.resumeWebSocket(ws) // and return, as after a direct handshake
+			go s.readWebSocket(ws) // and return, as after a direct handshake
 			return
 		default:
 			// Anything else during the probe fails the upgrade, not the session.

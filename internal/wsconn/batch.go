@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
 )
 
 // Frame is one message for WriteFrames; its payload is Head then Body.

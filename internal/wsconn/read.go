@@ -18,9 +18,9 @@ import (
 // UTF-8; the peer is sent close 1007, as RFC 6455 8.1 asks.
 var ErrInvalidUTF8 = errors.New("websocket text message is not valid UTF-8")
 
-// ErrIdle is returned by Read, once enabled with ReturnWhenIdle, when no
-// byte has arrived for the set time and no frame is half read. Nothing is
-// lost: the caller should call Read again, from a fresh goroutine. A
+// ErrIdle is returned by WaitData, once enabled with ReturnWhenIdle, when
+// no byte has arrived for the set time. Nothing is lost: the caller should
+// go on (WaitData, then Read) from a fresh goroutine. A
 // goroutine's stack grows while it handles messages and the runtime cannot
 // shrink it below 4 KiB while it is parked deep in a read, so handing the
 // wait to a new goroutine (2 KiB) halves the stack of an idle connection.
@@ -59,9 +59,10 @@ type frameReader struct {
 	armed     bool          // the idle deadline is set
 	active    bool          // bytes arrived since it was set
 	resume    time.Duration // idleAfter, while idle after ErrIdle
+	mayIdle   bool          // in WaitData: ErrIdle may be returned
 }
 
-// ReturnWhenIdle makes Read return ErrIdle after d without a byte. It only
+// ReturnWhenIdle makes WaitData return ErrIdle after d without a byte. It only
 // applies to connections that read frames themselves (batch mode), and
 // then the read deadline is its own: do not also call
 // SetReadDeadline. Call it from the reading goroutine.
@@ -305,14 +306,17 @@ func (fr *frameReader) consume(n int) {
 	}
 }
 
-// WaitData waits, after ErrIdle, for the next bytes and buffers them;
-// then Read goes on. Its call chain is short on purpose: a fresh goroutine
-// that parks here stays within its first 2 KiB of stack.
+// WaitData waits until bytes are buffered for the next Read (at once if
+// some are). Its call chain is short on purpose: a goroutine parked here
+// needs little stack. Only WaitData returns ErrIdle: Read may be inside a
+// fragmented message, which must not be dropped.
 func (c *Conn) WaitData() error {
 	if c.rr == nil || c.rr.buf != nil {
 		return nil
 	}
-	_, err := c.rr.read1(nil)
+	c.rr.mayIdle = true
+	_, err := c.rr.read(nil)
+	c.rr.mayIdle = false
 	return err
 }
 
@@ -334,7 +338,7 @@ func (fr *frameReader) read(dst []byte) (int, error) {
 			continue
 		}
 		_ = fr.c.nc.SetReadDeadline(time.Time{})
-		if dst == nil && fr.buf == nil {
+		if fr.mayIdle && fr.buf == nil {
 			// Set again once bytes come; until then the connection costs
 			// no timer.
 			fr.armed = false

@@ -277,8 +277,9 @@ func FuzzFrameReader(f *testing.F) {
 }
 
 // TestFrameReaderIdleHandoff checks ReturnWhenIdle: an idle connection
-// reports ErrIdle with nothing lost, a half-read frame does not, and a
-// connection that keeps receiving does not.
+// reports ErrIdle with nothing lost, a half-read frame does not, Read never
+// does (it may be inside a fragmented message), and a connection that keeps
+// receiving does not.
 func TestFrameReaderIdleHandoff(t *testing.T) {
 	ln := listen(t)
 	c, cl := rawPair(t, ln, 0)
@@ -286,7 +287,7 @@ func TestFrameReaderIdleHandoff(t *testing.T) {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 
 	// Idle: ErrIdle, then the message sent afterwards is read whole.
-	if _, _, err := c.Read(); !errors.Is(err, ErrIdle) {
+	if err := c.WaitData(); !errors.Is(err, ErrIdle) {
 		t.Fatalf("idle read: %v, want ErrIdle", err)
 	}
 	frame := clientFrame(true, 1, []byte("4after"))
@@ -296,8 +297,24 @@ func TestFrameReaderIdleHandoff(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		_, _ = cl.Write(frame[3:]) // ...then the rest
 	}()
+	if err := c.WaitData(); err != nil {
+		t.Fatalf("waiting after idle: %v", err)
+	}
 	if _, data, err := c.Read(); err != nil || string(data) != "4after" {
 		t.Fatalf("after idle: %q, %v", data, err)
+	}
+
+	// A pause between the fragments of one message is not idleness.
+	go func() {
+		_, _ = cl.Write(clientFrame(false, 1, []byte("4fr")))
+		time.Sleep(100 * time.Millisecond)
+		_, _ = cl.Write(clientFrame(true, 0, []byte("ag")))
+	}()
+	if err := c.WaitData(); err != nil {
+		t.Fatalf("waiting for the fragments: %v", err)
+	}
+	if _, data, err := c.Read(); err != nil || string(data) != "4frag" {
+		t.Fatalf("fragments with a pause: %q, %v", data, err)
 	}
 
 	// Busy: a frame every 5 ms for 300 ms never reports idle.
@@ -312,18 +329,19 @@ func TestFrameReaderIdleHandoff(t *testing.T) {
 		}
 	}()
 	for i := 0; i < 60; i++ {
-		_, data, err := c.Read()
-		if errors.Is(err, ErrIdle) {
+		if err := c.WaitData(); errors.Is(err, ErrIdle) {
 			// A stalled sender (a loaded machine) may legitimately leave
 			// a whole period without bytes: only then is ErrIdle allowed.
+			i--
 			continue
 		}
+		_, data, err := c.Read()
 		if err != nil || string(data) != "4x" {
 			t.Fatalf("busy read %d: %q, %v", i, data, err)
 		}
 	}
 	<-done
-	if _, _, err := c.Read(); !errors.Is(err, ErrIdle) {
+	if err := c.WaitData(); !errors.Is(err, ErrIdle) {
 		t.Fatalf("idle again: %v, want ErrIdle", err)
 	}
 }

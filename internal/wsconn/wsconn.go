@@ -77,12 +77,12 @@ type Conn struct {
 	// written on nc by this package only; writes hold wmu.
 	raw         bool
 	subprotocol string
-	nc        net.Conn
-	rc        syscall.RawConn // for TryWriteFrames; nil if nc is not a plain socket
-	rr        *frameReader    // batch mode on a plain socket: reads bypass the library
-	wmu       sync.Mutex
-	closeSent bool      // under wmu: nothing may follow a close frame
-	deadline  time.Time // under wmu: the write deadline last set
+	nc          net.Conn
+	rc          syscall.RawConn // for TryWriteFrames; nil if nc is not a plain socket
+	rr          *frameReader    // batch mode on a plain socket: reads bypass the library
+	wmu         sync.Mutex
+	closeSent   bool      // under wmu: nothing may follow a close frame
+	deadline    time.Time // under wmu: the write deadline last set
 }
 
 // writeBufferPool shares write buffers between idle connections, so an idle
