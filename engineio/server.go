@@ -136,7 +136,10 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		transport: transport,
 		done:      make(chan struct{}),
 		hs: Handshake{
-			Header:     r.Header.Clone(),
+			// Kept, not cloned: net/http never touches a request's headers
+			// once its handler has returned, and a clone would double
+			// what every connection holds for its whole life.
+			Header:     r.Header,
 			Query:      r.URL.Query(),
 			RemoteAddr: r.RemoteAddr,
 			Host:       r.Host,
