@@ -2,6 +2,7 @@ package sockio
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/sockio/sockio/parser"
@@ -13,8 +14,8 @@ type MemoryAdapter struct {
 	nsp *Namespace
 
 	mu    sync.RWMutex
-	rooms map[string]map[string]struct{} // room → socket ids
-	sids  map[string]map[string]struct{} // socket id → rooms
+	rooms map[string]*stringSet // room → socket ids
+	sids  map[string]*stringSet // socket id → rooms
 
 	recovery *recoveryStore // nil unless connection-state recovery is on
 }
@@ -25,8 +26,8 @@ var _ Adapter = (*MemoryAdapter)(nil)
 func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	a := &MemoryAdapter{
 		nsp:   nsp,
-		rooms: make(map[string]map[string]struct{}),
-		sids:  make(map[string]map[string]struct{}),
+		rooms: make(map[string]*stringSet),
+		sids:  make(map[string]*stringSet),
 	}
 	if ro := nsp.server.opts.ConnectionStateRecovery; ro != nil {
 		a.recovery = newRecoveryStore(ro)
@@ -43,17 +44,17 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 	defer a.mu.Unlock()
 	mine := a.sids[id]
 	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
+		mine = &stringSet{}
 		a.sids[id] = mine
 	}
 	for _, r := range rooms {
-		mine[r] = struct{}{}
+		mine.add(r)
 		members := a.rooms[r]
 		if members == nil {
-			members = make(map[string]struct{})
+			members = &stringSet{}
 			a.rooms[r] = members
 		}
-		members[id] = struct{}{}
+		members.add(id)
 	}
 }
 
@@ -62,7 +63,7 @@ func (a *MemoryAdapter) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if mine := a.sids[id]; mine != nil {
-		delete(mine, room)
+		mine.del(room)
 	}
 	a.delMemberLocked(room, id)
 }
@@ -71,16 +72,18 @@ func (a *MemoryAdapter) Del(id, room string) {
 func (a *MemoryAdapter) DelAll(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for room := range a.sids[id] {
-		a.delMemberLocked(room, id)
+	if mine := a.sids[id]; mine != nil {
+		for room := range mine.all() {
+			a.delMemberLocked(room, id)
+		}
 	}
 	delete(a.sids, id)
 }
 
 func (a *MemoryAdapter) delMemberLocked(room, id string) {
 	if members := a.rooms[room]; members != nil {
-		delete(members, id)
-		if len(members) == 0 {
+		members.del(id)
+		if members.len() == 0 {
 			delete(a.rooms, room)
 		}
 	}
@@ -94,11 +97,7 @@ func (a *MemoryAdapter) SocketRooms(id string) []string {
 	if mine == nil {
 		return nil
 	}
-	out := make([]string, 0, len(mine))
-	for r := range mine {
-		out = append(out, r)
-	}
-	return out
+	return slices.AppendSeq(make([]string, 0, mine.len()), mine.all())
 }
 
 // Rooms implements Adapter.
@@ -135,7 +134,7 @@ func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
 	defer a.mu.RUnlock()
 	excluded := func(id string) bool {
 		for _, r := range opts.Except {
-			if _, ok := a.rooms[r][id]; ok {
+			if members := a.rooms[r]; members != nil && members.has(id) {
 				return true
 			}
 		}
@@ -152,8 +151,11 @@ func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
 	}
 	if len(opts.Rooms) == 1 {
 		members := a.rooms[opts.Rooms[0]]
-		ids := make([]string, 0, len(members))
-		for id := range members {
+		if members == nil {
+			return nil
+		}
+		ids := make([]string, 0, members.len())
+		for id := range members.all() {
 			if !excluded(id) {
 				ids = append(ids, id)
 			}
@@ -163,7 +165,11 @@ func (a *MemoryAdapter) selectIDs(opts *BroadcastOptions) []string {
 	seen := make(map[string]struct{})
 	var ids []string
 	for _, r := range opts.Rooms {
-		for id := range a.rooms[r] {
+		members := a.rooms[r]
+		if members == nil {
+			continue
+		}
+		for id := range members.all() {
 			if _, dup := seen[id]; dup || excluded(id) {
 				continue
 			}

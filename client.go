@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,7 +27,7 @@ type Client struct {
 	decoder parser.Decoder
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name
+	sockets      []*Socket // one per namespace; few, so a slice beats a map in size
 	connectTimer *time.Timer
 	closed       bool
 
@@ -46,7 +47,7 @@ type task struct {
 }
 
 func newClient(srv *Server, conn *engineio.Session) *Client {
-	c := &Client{server: srv, conn: conn, sockets: make(map[string]*Socket)}
+	c := &Client{server: srv, conn: conn}
 	c.decoder.MaxAttachments = srv.opts.MaxAttachments
 	c.wcond.L = &c.wmu
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
@@ -118,23 +119,31 @@ func (c *Client) OnClose(reason string, _ error) {
 func (c *Client) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	if i := c.socketIndexLocked(nsp); i >= 0 {
+		return c.sockets[i]
+	}
+	return nil
+}
+
+func (c *Client) socketIndexLocked(nsp string) int {
+	for i, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return i
+		}
+	}
+	return -1
 }
 
 func (c *Client) allSockets() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Clone(c.sockets)
 }
 
 func (c *Client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := c.socketIndexLocked(s.nsp.name); i >= 0 && c.sockets[i] == s {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 }
@@ -242,7 +251,11 @@ func (c *Client) connect(p *parser.Packet) {
 		nsp.adapter.DelAll(s.id)
 		return
 	}
-	c.sockets[name] = s
+	if i := c.socketIndexLocked(name); i >= 0 {
+		c.sockets[i] = s
+	} else {
+		c.sockets = append(c.sockets, s)
+	}
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 		c.connectTimer = nil // a connection lives long: drop the timer
