@@ -134,7 +134,6 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		id:        newID(),
 		srv:       srv,
 		transport: transport,
-		done:      make(chan struct{}),
 		hs: Handshake{
 			// Kept, not cloned: net/http never touches a request's headers
 			// once its handler has returned, and a clone would double
@@ -143,7 +142,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			Query:      r.URL.Query(),
 			RemoteAddr: r.RemoteAddr,
 			Host:       r.Host,
-			URL:        r.URL.RequestURI(),
+			URL:        requestURI(r),
 			Secure:     r.TLS != nil,
 			Time:       time.Now(),
 		},
@@ -285,4 +284,13 @@ func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// requestURI is the request's target as the client sent it, without a copy
+// when net/http kept it.
+func requestURI(r *http.Request) string {
+	if r.RequestURI != "" {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
 }

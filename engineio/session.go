@@ -76,7 +76,7 @@ type Session struct {
 
 	closeReason string
 	closeErr    error
-	done        chan struct{}
+	done        chan struct{} // made by Done; under mu
 }
 
 // ID is the session id (the Engine.IO sid).
@@ -101,7 +101,22 @@ func (s *Session) SetHandler(h Handler) {
 }
 
 // Done is closed when the session has ended.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		// Made on demand: most sessions are never waited on, and an idle
+		// connection's every byte counts.
+		if s.state == stateClosed {
+			return closedChan
+		}
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+// closedChan is what Done returns for a session that ended before anyone asked.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // SendOptions modify how packets are sent.
 type SendOptions struct {
@@ -277,7 +292,7 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	s.state = stateClosed
 	s.pollFinal = pollAnswer
 	s.timer.Stop()
-	ws, probe, h := s.ws, s.probeWS, s.handler
+	ws, probe, h, done := s.ws, s.probeWS, s.handler, s.done
 	s.wakePollLocked()
 	clear(s.queue)
 	s.queue, s.spare, s.queuedBytes = nil, nil, 0
@@ -290,7 +305,9 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	if probe != nil {
 		_ = probe.CloseNow()
 	}
-	close(s.done)
+	if done != nil {
+		close(done)
+	}
 	if h != nil {
 		h.OnClose(reason, err)
 	}
