@@ -98,7 +98,7 @@ go build -o "$BIN/chart" ./bench/chart
   echo "kernel: $(uname -sr)"
   echo "go: $(go version)"
   echo "node: $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version")"
-  echo "sockio: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "sockio: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet -- . ':!bench/results' 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "ulimit -n: $(ulimit -n)"
   echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
