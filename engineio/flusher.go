@@ -26,7 +26,6 @@ type flusher struct {
 	ready   []*Session // [head:] wait for their turn
 	head    int
 	running int // goroutines in run
-	batch   []*Session
 }
 
 // add marks s ready; s.flushing is set, so s is in the list at most once.
