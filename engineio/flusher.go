@@ -1,6 +1,8 @@
 package engineio
 
 import (
+	"errors"
+	"net"
 	"runtime"
 	"sync"
 	"time"
@@ -31,6 +33,13 @@ type flusher struct {
 // add marks s ready; s.flushing is set, so s is in the list at most once.
 func (f *flusher) add(s *Session) {
 	f.mu.Lock()
+	if f.head > 0 && f.head >= len(f.ready)/2 {
+		// Under steady load the list never empties: drop the taken
+		// prefix before it grows the array.
+		n := copy(f.ready, f.ready[f.head:])
+		clear(f.ready[n:])
+		f.ready, f.head = f.ready[:n], 0
+	}
 	f.ready = append(f.ready, s)
 	start := f.running == 0 ||
 		(len(f.ready)-f.head > flushChunk*f.running && f.running < runtime.GOMAXPROCS(0))
@@ -129,7 +138,7 @@ func (s *Session) afterFlush(f *flusher, pkts []frame, err error) {
 	if err != nil {
 		s.flushing = false
 		s.mu.Unlock()
-		s.finish(ReasonTransportError, err, packet.Close)
+		s.finishOnWriteError(err)
 		return
 	}
 	if len(s.queue) > 0 && s.state != stateClosed {
@@ -139,4 +148,15 @@ func (s *Session) afterFlush(f *flusher, pkts []frame, err error) {
 	}
 	_, _, _ = s.takeForFlushLocked() // nothing queued: ends the flushing
 	s.mu.Unlock()
+}
+
+// finishOnWriteError ends the session after a failed write. A connection
+// already closed (the peer's close frame was answered, or the reader saw
+// it go) is the peer leaving, not a transport error.
+func (s *Session) finishOnWriteError(err error) {
+	if errors.Is(err, net.ErrClosed) {
+		s.finish(ReasonTransportClose, nil, packet.Close)
+		return
+	}
+	s.finish(ReasonTransportError, err, packet.Close)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"sync"
 	"time"
@@ -286,10 +287,10 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// requestURI is the request's target as the client sent it, without a copy
-// when net/http kept it.
+// requestURI is the request's path and query, without a copy when the
+// client sent the usual origin form.
 func requestURI(r *http.Request) string {
-	if r.RequestURI != "" {
+	if strings.HasPrefix(r.RequestURI, "/") { // not a proxy's absolute form
 		return r.RequestURI
 	}
 	return r.URL.RequestURI()

@@ -215,3 +215,56 @@ func TestCloseDoesNotWaitForAbandonedPolling(t *testing.T) {
 		t.Fatalf("reason %q", reason)
 	}
 }
+
+// TestWritesOutliveOldDeadlines: the upgrade's probe reply and the pong to a
+// WebSocket ping are written with a deadline; once those deadlines have
+// passed, later writes (heartbeats, messages) must still go out.
+func TestWritesOutliveOldDeadlines(t *testing.T) {
+	_, hs, sessions, recs := newServer(t, Options{
+		PingInterval: 40 * time.Millisecond, PingTimeout: time.Second, WriteTimeout: 20 * time.Millisecond,
+	})
+	sid := handshake(t, hs)
+	s, rec := <-sessions, <-recs
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket&sid="+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("2probe"))
+	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "3probe" {
+		t.Fatalf("probe answer %q, %v", data, err)
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("5"))
+	// A WebSocket-level ping: its pong is written with a 1 s deadline.
+	_ = ws.WriteControl(websocket.PingMessage, []byte("x"), time.Now().Add(time.Second))
+
+	// Past both deadlines (20 ms and 1 s), heartbeats and messages must flow.
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	pings := 0
+	for time.Now().Before(deadline) || pings < 3 {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			t.Fatalf("after %d pings: %v (session: %q, %v)", pings, err, rec.reason, rec.err)
+		}
+		if string(data) == "2" {
+			pings++
+			_ = ws.WriteMessage(websocket.TextMessage, []byte("3"))
+		}
+	}
+	if err := s.Send(SendOptions{}, packet.Packet{Type: packet.Message, Data: []byte("late")}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for the late message: %v", err)
+		}
+		if string(data) == "4late" {
+			break
+		}
+	}
+}

@@ -116,7 +116,7 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 		}
 		s.mu.Unlock()
 		if err != nil {
-			s.finish(ReasonTransportError, err, packet.Close)
+			s.finishOnWriteError(err)
 			return
 		}
 	}

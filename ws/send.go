@@ -43,8 +43,8 @@ func (c *Conn) enqueue(o outgoing) error {
 		return ErrClosed
 	}
 	if len(c.queue) > 0 && (len(c.queue) >= c.s.maxQueued || c.queuedB+o.size() > c.s.maxQueuedB) {
-		c.mu.Unlock()
 		err := fmt.Errorf("%w: %d messages, %d bytes waiting", ErrQueueFull, len(c.queue), c.queuedB)
+		c.mu.Unlock()
 		c.abort(ClosePolicyViolation, "send queue full", err)
 		return err
 	}

@@ -73,7 +73,7 @@ func acceptBatch(w http.ResponseWriter, r *http.Request, opts AcceptOptions, che
 	for k, vs := range opts.Header {
 		for _, v := range vs {
 			// Header values cannot hold line breaks: net/http's rule.
-			v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
+			v = lineBreaks.Replace(v)
 			b = append(b, k...)
 			b = append(b, ": "...)
 			b = append(b, v...)
@@ -89,6 +89,8 @@ func acceptBatch(w http.ResponseWriter, r *http.Request, opts AcceptOptions, che
 	c.rr = &frameReader{c: c, rc: c.rc, limit: opts.ReadLimit}
 	return c, nil
 }
+
+var lineBreaks = strings.NewReplacer("\r", " ", "\n", " ")
 
 // headerHasToken reports whether a comma-separated header holds token,
 // ignoring case (RFC 7230 3.2.6).

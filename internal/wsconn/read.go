@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -39,7 +40,7 @@ var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); re
 //   - holds no buffer while idle: one is borrowed from a pool only while
 //     bytes are buffered, and the goroutine parks in a shallow frame, so
 //     the runtime can shrink its stack to the minimum;
-//   - allocates each message at its exact size, once.
+//   - allocates a message that arrives in one read at its size, once.
 //
 // It still makes the read that says EAGAIN before parking. Skipping it
 // after a short read (as libuv does) is not safe under Go's edge-triggered
@@ -67,7 +68,11 @@ type frameReader struct {
 // then the read deadline is its own: do not also call
 // SetReadDeadline. Call it from the reading goroutine.
 func (c *Conn) ReturnWhenIdle(d time.Duration) {
-	if c.rr != nil {
+	switch {
+	case c.rr == nil:
+	case c.rr.resume > 0:
+		c.rr.resume = d // idle since the last ErrIdle: no timer until bytes come
+	default:
 		c.rr.idleAfter = d
 	}
 }
@@ -186,42 +191,43 @@ func (fr *frameReader) header() (frameHeader, error) {
 	return h, nil
 }
 
-// payload appends the frame's unmasked payload to msg.
+// payload appends the frame's unmasked payload to msg. The message grows
+// with what arrives, not with what the header claims: a peer that
+// announces a megabyte and stalls pins at most maxStep.
 func (fr *frameReader) payload(msg []byte, h frameHeader) ([]byte, error) {
-	if fr.limit > 0 && h.length > uint64(fr.limit) {
+	if fr.limit > 0 && h.length > uint64(fr.limit) || h.length > maxMessage {
 		return nil, fr.tooBig()
 	}
 	start := len(msg)
-	if h.length > 0 {
-		msg = grow(msg, int(h.length))
-	}
-	dst := msg[start:]
-	for len(dst) > 0 {
+	for remaining := int(h.length); remaining > 0; {
 		if fr.buf != nil {
-			n := copy(dst, (*fr.buf)[fr.r:fr.w])
+			n := min(remaining, fr.w-fr.r)
+			msg = append(msg, (*fr.buf)[fr.r:fr.r+n]...)
 			fr.consume(n)
-			dst = dst[n:]
+			remaining -= n
 			continue
 		}
-		n, err := fr.read(dst)
+		if len(msg) == cap(msg) {
+			msg = slices.Grow(msg, min(remaining, max(len(msg), maxStep)))
+		}
+		room := msg[len(msg):cap(msg)]
+		n, err := fr.read(room[:min(len(room), remaining)])
 		if err != nil {
 			return nil, unexpected(err)
 		}
-		dst = dst[n:]
+		msg = msg[:len(msg)+n]
+		remaining -= n
 	}
 	unmask(h.mask, msg[start:])
 	return msg, nil
 }
 
-// grow extends msg by n bytes; a single-frame message gets exactly its size.
-func grow(msg []byte, n int) []byte {
-	if cap(msg)-len(msg) >= n {
-		return msg[:len(msg)+n]
-	}
-	out := make([]byte, len(msg)+n, len(msg)+n+len(msg)/2)
-	copy(out, msg)
-	return out
-}
+const (
+	// maxStep bounds one growth of a message ahead of its bytes.
+	maxStep = 64 << 10
+	// maxMessage bounds a message when no read limit is set.
+	maxMessage = 1 << 31
+)
 
 // control handles a ping, pong or close frame.
 func (fr *frameReader) control(op byte, payload []byte) error {
@@ -261,7 +267,7 @@ func (fr *frameReader) control(op byte, payload []byte) error {
 // validCloseCode reports whether a peer may send code (RFC 6455 7.4).
 func validCloseCode(code int) bool {
 	switch {
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1011, code >= 3000 && code <= 4999:
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
 		return true
 	}
 	return false

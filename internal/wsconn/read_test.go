@@ -345,3 +345,43 @@ func TestFrameReaderIdleHandoff(t *testing.T) {
 		t.Fatalf("idle again: %v, want ErrIdle", err)
 	}
 }
+
+// TestReturnWhenIdleAgain: the goroutine that takes over after ErrIdle
+// calls ReturnWhenIdle again; that must not re-arm the idle timer while
+// nothing arrives (else every idle connection would hop each period).
+func TestReturnWhenIdleAgain(t *testing.T) {
+	ln := listen(t)
+	c, cl := rawPair(t, ln, 0)
+	c.ReturnWhenIdle(20 * time.Millisecond)
+	if err := c.WaitData(); !errors.Is(err, ErrIdle) {
+		t.Fatalf("first wait: %v, want ErrIdle", err)
+	}
+	c.ReturnWhenIdle(20 * time.Millisecond) // as the fresh goroutine does
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		_, _ = cl.Write(clientFrame(true, 1, []byte("4late")))
+	}()
+	if err := c.WaitData(); err != nil {
+		t.Fatalf("second wait: %v, want the data (no timer while idle)", err)
+	}
+	if _, data, err := c.Read(); err != nil || string(data) != "4late" {
+		t.Fatalf("read %q, %v", data, err)
+	}
+}
+
+// TestTryWriteAfterPastDeadline: a deadline left by a blocking write must
+// not fail a later non-blocking one.
+func TestTryWriteAfterPastDeadline(t *testing.T) {
+	ln := listen(t)
+	c, cl := rawPair(t, ln, 0)
+	_ = c.SetWriteDeadline(time.Now().Add(-time.Second))
+	p, err := c.TryWriteFrames([]Frame{{Type: Text, Head: []byte{'4'}, Body: []byte("x")}})
+	if err != nil || p != nil {
+		t.Fatalf("write: pending %v, %v", p != nil, err)
+	}
+	_ = cl.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var b [3]byte
+	if _, err := io.ReadFull(cl, b[:]); err != nil || string(b[2:]) != "4" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+}

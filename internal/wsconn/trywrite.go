@@ -40,6 +40,12 @@ func (c *Conn) TryWriteFrames(frames []Frame) (*Pending, error) {
 		bb.release()
 		return nil, net.ErrClosed
 	}
+	if !c.deadline.IsZero() {
+		// A deadline left by a blocking write (a pong, a close, a Finish)
+		// would fail this write once it has passed: none applies here.
+		_ = c.nc.SetWriteDeadline(time.Time{})
+		c.deadline = time.Time{}
+	}
 	iovs := bb.iovs
 	var werr error
 	err := c.rc.Write(func(fd uintptr) bool {

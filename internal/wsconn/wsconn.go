@@ -169,6 +169,9 @@ func (c *Conn) Write(typ MessageType, head, body []byte, compress bool) error {
 // SetWriteDeadline bounds the next writes; a peer that does not read is cut off.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.raw {
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		c.deadline = t
 		return c.nc.SetWriteDeadline(t)
 	}
 	return c.c.SetWriteDeadline(t)
