@@ -28,6 +28,7 @@ type flusher struct {
 	ready   []*Session // [head:] wait for their turn
 	head    int
 	running int // goroutines in run
+	max     int // bound on running, GOMAXPROCS when the burst began
 }
 
 // add marks s ready; s.flushing is set, so s is in the list at most once.
@@ -41,8 +42,11 @@ func (f *flusher) add(s *Session) {
 		f.ready, f.head = f.ready[:n], 0
 	}
 	f.ready = append(f.ready, s)
+	if f.running == 0 {
+		f.max = runtime.GOMAXPROCS(0) // read once per burst: it takes a runtime lock
+	}
 	start := f.running == 0 ||
-		(len(f.ready)-f.head > flushChunk*f.running && f.running < runtime.GOMAXPROCS(0))
+		(len(f.ready)-f.head > flushChunk*f.running && f.running < f.max)
 	if start {
 		f.running++
 	}

@@ -118,7 +118,7 @@ func (fr *frameReader) next() (MessageType, []byte, error) {
 		case h.op != 0:
 			typ, started = MessageType(h.op), true
 		}
-		if fr.limit > 0 && int64(len(msg))+int64(h.length) > fr.limit {
+		if uint64(len(msg))+h.length > fr.maxLen() {
 			return 0, nil, fr.tooBig()
 		}
 		if msg, err = fr.payload(msg, h); err != nil {
@@ -126,8 +126,7 @@ func (fr *frameReader) next() (MessageType, []byte, error) {
 		}
 		if h.fin {
 			if typ == Text && !utf8.Valid(msg) {
-				_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
-				return 0, nil, ErrInvalidUTF8
+				return 0, nil, fr.badUTF8()
 			}
 			if msg == nil {
 				msg = []byte{}
@@ -195,10 +194,7 @@ func (fr *frameReader) header() (frameHeader, error) {
 // with what arrives, not with what the header claims: a peer that
 // announces a megabyte and stalls pins at most maxStep.
 func (fr *frameReader) payload(msg []byte, h frameHeader) ([]byte, error) {
-	if fr.limit > 0 && h.length > uint64(fr.limit) || h.length > maxMessage {
-		return nil, fr.tooBig()
-	}
-	start := len(msg)
+	start := len(msg) // the caller checked the length against maxLen
 	for remaining := int(h.length); remaining > 0; {
 		if fr.buf != nil {
 			n := min(remaining, fr.w-fr.r)
@@ -220,6 +216,15 @@ func (fr *frameReader) payload(msg []byte, h frameHeader) ([]byte, error) {
 	}
 	unmask(h.mask, msg[start:])
 	return msg, nil
+}
+
+// maxLen is the largest message accepted: the read limit, or maxMessage
+// when none is set.
+func (fr *frameReader) maxLen() uint64 {
+	if fr.limit > 0 {
+		return uint64(fr.limit)
+	}
+	return maxMessage
 }
 
 const (
@@ -252,15 +257,10 @@ func (fr *frameReader) control(op byte, payload []byte) error {
 			return fr.fail(websocket.CloseProtocolError, fmt.Sprintf("invalid close code %d", code))
 		}
 		if !utf8.ValidString(reason) {
-			_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
-			return ErrInvalidUTF8
+			return fr.badUTF8()
 		}
 	}
-	var echo []byte
-	if code != websocket.CloseNoStatusReceived {
-		echo = websocket.FormatCloseMessage(code, "")
-	}
-	_ = fr.c.writeControl(opClose, echo, time.Now().Add(time.Second))
+	fr.sendClose(code, "") // echoed; without a code if it came without one
 	return &websocket.CloseError{Code: code, Text: reason}
 }
 
@@ -273,15 +273,30 @@ func validCloseCode(code int) bool {
 	return false
 }
 
+// sendClose writes a close frame, bounded by a short deadline (the peer
+// may not be reading); CloseNoStatusReceived sends one without a body.
+func (fr *frameReader) sendClose(code int, reason string) {
+	var body []byte
+	if code != websocket.CloseNoStatusReceived {
+		body = websocket.FormatCloseMessage(code, reason)
+	}
+	_ = fr.c.writeControl(opClose, body, time.Now().Add(time.Second))
+}
+
 // fail sends close with code and returns the protocol error.
 func (fr *frameReader) fail(code int, why string) error {
-	_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(code, why), time.Now().Add(time.Second))
+	fr.sendClose(code, why)
 	return fmt.Errorf("%w: %s", ErrProtocol, why)
 }
 
 func (fr *frameReader) tooBig() error {
-	_ = fr.c.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(time.Second))
+	fr.sendClose(websocket.CloseMessageTooBig, "")
 	return ErrMessageTooBig
+}
+
+func (fr *frameReader) badUTF8() error {
+	fr.sendClose(websocket.CloseInvalidFramePayloadData, "")
+	return ErrInvalidUTF8
 }
 
 // ensure makes at least n (≤ readBufSize) bytes available in the buffer.

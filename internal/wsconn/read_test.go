@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // rawPair returns a server-side Conn reading with frameReader over loopback
@@ -236,7 +234,6 @@ func TestFrameReaderIdle(t *testing.T) {
 	if c.rr.buf != nil {
 		t.Fatal("buffer held after the message")
 	}
-	_ = websocket.CloseNormalClosure
 }
 
 // FuzzFrameReader feeds arbitrary client bytes through a real socket: the
