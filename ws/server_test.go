@@ -402,8 +402,11 @@ func TestShutdownDeadline(t *testing.T) {
 
 func TestHeartbeat(t *testing.T) {
 	ev := newEvents()
+	// The pong window is wide enough that the answering peer's goroutine
+	// meets it on a loaded CI machine under -race (100 ms once did not).
+	const interval = 400 * time.Millisecond
 	srv := &Server{Handlers: ev.handlers(), ConnOptions: ConnOptions{
-		PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond,
+		PingInterval: interval, PongTimeout: interval,
 	}}
 	u := startServer(t, srv)
 	addr := strings.TrimPrefix(u, "ws://")
@@ -415,7 +418,7 @@ func TestHeartbeat(t *testing.T) {
 	answered := make(chan error, 1)
 	go func() {
 		for {
-			f, err := good.readFrame(time.Second)
+			f, err := good.readFrame(5 * interval)
 			select {
 			case <-stop:
 				answered <- nil
@@ -440,13 +443,16 @@ func TestHeartbeat(t *testing.T) {
 
 	// A peer that goes silent is closed with 1011.
 	silent := dialRaw(t, addr)
-	f, err := silent.readFrame(time.Second)
+	f, err := silent.readFrame(5 * interval)
 	if err != nil || f.op != opPing {
 		t.Fatalf("first frame: op %d, %v", f.op, err)
 	}
 	silent.expectClose(1011)
 	ev.wait(t, "pong timeout", func() bool { return len(ev.closes) >= 1 })
-	time.Sleep(500 * time.Millisecond) // the answering peer lives on meanwhile
+	// The answering peer lives on for several more pings meanwhile.
+	for deadline := time.Now().Add(20 * interval); pings.Load() < 5 && time.Now().Before(deadline); {
+		time.Sleep(interval / 4)
+	}
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
 	if ev.closes[0] != (closeEvent{1011, "pong timeout"}) || !errors.Is(ev.errs[0], ErrPongTimeout) {
