@@ -137,7 +137,7 @@ func TestPingTimeoutOverWebSocket(t *testing.T) {
 }
 
 func TestPongKeepsSessionAlive(t *testing.T) {
-	_, hs, sessions, recs := newServer(t, Options{PingInterval: 30 * time.Millisecond, PingTimeout: 60 * time.Millisecond})
+	_, hs, sessions, recs := newServer(t, Options{PingInterval: 100 * time.Millisecond, PingTimeout: 400 * time.Millisecond}) // a pong window a loaded -race run meets
 	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)
 	if err != nil {
 		t.Fatal(err)
