@@ -403,7 +403,7 @@ func TestShutdownDeadline(t *testing.T) {
 func TestHeartbeat(t *testing.T) {
 	ev := newEvents()
 	// The pong window is wide enough that the answering peer's goroutine
-	// meets it on a loaded CI machine under -race (100 ms once did not).
+	// meets it on a loaded CI machine under -race.
 	const interval = 400 * time.Millisecond
 	srv := &Server{Handlers: ev.handlers(), ConnOptions: ConnOptions{
 		PingInterval: interval, PongTimeout: interval,
@@ -413,6 +413,10 @@ func TestHeartbeat(t *testing.T) {
 
 	// A peer that answers stays connected across many pings.
 	good := dialRaw(t, addr)
+	// OnOpen runs on the connection's own goroutine, so the order of
+	// ev.opened is not the order of the dials: wait before the next.
+	ev.wait(t, "open", func() bool { return len(ev.opened) == 1 })
+	goodConn := ev.opened[0]
 	var pings atomic.Int32
 	stop := make(chan struct{})
 	answered := make(chan error, 1)
@@ -458,8 +462,8 @@ func TestHeartbeat(t *testing.T) {
 	if ev.closes[0] != (closeEvent{1011, "pong timeout"}) || !errors.Is(ev.errs[0], ErrPongTimeout) {
 		t.Fatalf("OnClose %+v, OnError %v", ev.closes, ev.errs)
 	}
-	if len(ev.opened) != 2 || len(ev.closes) != 1 || ev.opened[0].ReadyState() != Open || pings.Load() < 5 {
-		t.Fatalf("the answering peer: state %v after %d pings", ev.opened[0].ReadyState(), pings.Load())
+	if len(ev.opened) != 2 || len(ev.closes) != 1 || goodConn.ReadyState() != Open || pings.Load() < 5 {
+		t.Fatalf("the answering peer: state %v after %d pings", goodConn.ReadyState(), pings.Load())
 	}
 }
 
