@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -113,5 +114,36 @@ func TestPerMessageDeflate(t *testing.T) {
 	}
 	if rec.msgs[0] != big {
 		t.Fatal("message changed")
+	}
+}
+
+// The hand-written open packet must be the JSON encoding/json would write
+// for the same fields.
+func TestAppendOpenMatchesJSON(t *testing.T) {
+	for _, o := range []Options{
+		{},
+		{PingInterval: 1500 * time.Millisecond, PingTimeout: 7 * time.Second, MaxHTTPBufferSize: 1 << 40},
+	} {
+		srv := NewServer(o)
+		for _, offer := range []bool{false, true} {
+			sid := newID()
+			upgrades := []string{}
+			if offer {
+				upgrades = append(upgrades, WebSocket)
+			}
+			want, err := json.Marshal(struct {
+				SID          string   `json:"sid"`
+				Upgrades     []string `json:"upgrades"`
+				PingInterval int64    `json:"pingInterval"`
+				PingTimeout  int64    `json:"pingTimeout"`
+				MaxPayload   int64    `json:"maxPayload"`
+			}{sid, upgrades, srv.opts.PingInterval.Milliseconds(), srv.opts.PingTimeout.Milliseconds(), srv.opts.MaxHTTPBufferSize})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := srv.appendOpen(nil, sid, offer); string(got) != string(want) {
+				t.Fatalf("open %s, want %s", got, want)
+			}
+		}
 	}
 }

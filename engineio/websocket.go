@@ -17,10 +17,13 @@ var heads = [...][]byte{{'0'}, {'1'}, {'2'}, {'3'}, {'4'}, {'5'}, {'6'}}
 
 var probe = []byte("probe")
 
-func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.Header) (*wsconn.Conn, error) {
+// accept upgrades r to a websocket; greeting, if not nil, is its first
+// text message, sent with the handshake response.
+func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.Header, greeting []byte) (*wsconn.Conn, error) {
 	opts := wsconn.AcceptOptions{
 		ReadLimit: srv.opts.MaxHTTPBufferSize,
 		Header:    header,
+		Greeting:  greeting,
 		Batch:     true,
 	}
 	if d := srv.opts.PerMessageDeflate; d != nil {
@@ -150,7 +153,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	ws, err := s.srv.accept(w, r, nil)
+	ws, err := s.srv.accept(w, r, nil, nil)
 	if err != nil {
 		if !refuse {
 			s.endUpgrade(nil)

@@ -81,6 +81,10 @@ func acceptBatch(w http.ResponseWriter, r *http.Request, opts AcceptOptions, che
 		}
 	}
 	b = append(b, "\r\n"...)
+	if g := opts.Greeting; g != nil {
+		b = appendHeader(b, byte(Text), len(g))
+		b = append(b, g...)
+	}
 	if _, err := nc.Write(b); err != nil {
 		_ = nc.Close()
 		return nil, fmt.Errorf("failed to write websocket handshake: %w", err)

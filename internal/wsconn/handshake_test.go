@@ -77,3 +77,50 @@ func TestAcceptBatchHandshake(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptGreeting checks that the greeting is the first message the
+// client reads, with and without batch mode (compression takes the
+// library's path).
+func TestAcceptGreeting(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    AcceptOptions
+		deflate bool
+	}{
+		{"batch", AcceptOptions{Batch: true}, false},
+		{"batch, long greeting", AcceptOptions{Batch: true}, false},
+		{"library", AcceptOptions{Batch: true, Compression: true}, true},
+	} {
+		greeting := []byte(`0{"sid":"x"}`)
+		if strings.Contains(tc.name, "long") {
+			greeting = []byte(strings.Repeat("g", 70000)) // a 64-bit length
+		}
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			opts := tc.opts
+			opts.Greeting = greeting
+			c, err := Accept(w, r, opts)
+			if err != nil {
+				return
+			}
+			defer c.Close(CloseNormal, "")
+			_ = c.Write(Text, []byte("second"), nil, false)
+			_, _, _ = c.Read()
+		}))
+		d := websocket.Dialer{EnableCompression: tc.deflate}
+		ws, resp, err := d.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := resp.Header.Get("Sec-Websocket-Extensions") != ""; got != tc.deflate {
+			t.Fatalf("%s: deflate negotiated %v", tc.name, got)
+		}
+		for _, want := range []string{string(greeting), "second"} {
+			typ, data, err := ws.ReadMessage()
+			if err != nil || typ != websocket.TextMessage || string(data) != want {
+				t.Fatalf("%s: read type %d, %d bytes (%.20q), %v; want %.20q", tc.name, typ, len(data), data, err, want)
+			}
+		}
+		ws.Close()
+		hs.Close()
+	}
+}

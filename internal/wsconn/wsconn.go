@@ -59,6 +59,10 @@ type AcceptOptions struct {
 	Header http.Header
 	// ReadBufferSize and WriteBufferSize size the I/O buffers; 0 picks small defaults.
 	ReadBufferSize, WriteBufferSize int
+	// Greeting, when set, is the connection's first text message. In batch
+	// mode it goes out in the same write as the handshake response, which
+	// saves a system call (and a wake-up of the peer) per connection.
+	Greeting []byte
 	// Batch lets WriteFrames put many messages in one system call. Without
 	// compression the connection then does its own handshake and reads and
 	// writes its own frames, control frames included: use Read, Write,
@@ -117,7 +121,14 @@ func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, 
 	if opts.ReadLimit > 0 {
 		c.SetReadLimit(opts.ReadLimit)
 	}
-	return &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}, nil
+	conn := &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}
+	if opts.Greeting != nil {
+		if err := conn.Write(Text, opts.Greeting, nil, true); err != nil {
+			_ = c.Close()
+			return nil, fmt.Errorf("failed to write websocket greeting: %w", err)
+		}
+	}
+	return conn, nil
 }
 
 // IsUpgrade reports whether r asks for a WebSocket upgrade.
