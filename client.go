@@ -157,7 +157,7 @@ func (c *Client) enqueue(t task, bounded bool) {
 	c.work = append(c.work, t)
 	if !c.running {
 		c.running = true
-		go c.run()
+		c.server.workers.run(c)
 	}
 	c.wmu.Unlock()
 }

@@ -23,6 +23,8 @@ type Server struct {
 	nsps    map[string]*Namespace
 	parents []*ParentNamespace
 	def     *Namespace
+
+	workers workerPool
 }
 
 // NewServer returns a server with opts (zero values take the defaults).
@@ -131,6 +133,7 @@ func (srv *Server) Close(ctx context.Context) error {
 	for _, n := range srv.Namespaces() {
 		_ = n.adapter.Close()
 	}
+	srv.workers.close()
 	return err
 }
 
