@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
-
 	"sync"
 	"time"
 
@@ -119,7 +119,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, CodeUnsupportedProtocol, "")
 		return
 	}
-	srv.handshake(w, r, transport)
+	srv.handshake(w, r, transport, q)
 }
 
 func (srv *Server) allowRequest(r *http.Request) error {
@@ -130,7 +130,7 @@ func (srv *Server) allowRequest(r *http.Request) error {
 }
 
 // handshake opens a session on transport and answers with the open packet.
-func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
+func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, q url.Values) {
 	s := &Session{
 		id:        newID(),
 		srv:       srv,
@@ -140,7 +140,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			// once its handler has returned, and a clone would double
 			// what every connection holds for its whole life.
 			Header:     r.Header,
-			Query:      r.URL.Query(),
+			Query:      q, // parsed once, by ServeHTTP
 			RemoteAddr: r.RemoteAddr,
 			Host:       r.Host,
 			URL:        requestURI(r),
