@@ -1,7 +1,9 @@
 package sockio_test
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -83,4 +85,41 @@ func ExampleBroadcastOperator() {
 	})
 	fmt.Println("ok")
 	// Output: ok
+}
+
+// Serving with Serve instead of hs.Serve: the same handler, with WebSocket
+// upgrades accepted without net/http's per-connection state.
+func ExampleServe() {
+	io := sockio.NewServer(sockio.Options{})
+	io.OnConnection(func(s *sockio.Socket) {
+		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", io)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- sockio.Serve(ln, hs) }()
+
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, open, _ := ws.ReadMessage()
+	fmt.Println(string(open[:8]))
+	ws.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = io.Close(ctx)
+	_ = hs.Shutdown(ctx)
+	fmt.Println(<-served)
+	// Output:
+	// 0{"sid":
+	// http: Server closed
 }

@@ -56,7 +56,8 @@ func run(port int, pprofAddr string) error {
 	})
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("listening on %s\n", ln.Addr())
-	go func() { _ = hs.Serve(ln) }()
+	// sockio.Serve: upgrades skip net/http's per-connection state.
+	go func() { _ = sockio.Serve(ln, hs) }()
 	if pprofAddr != "" {
 		if err := servePprof(pprofAddr); err != nil {
 			return err

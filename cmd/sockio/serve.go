@@ -66,7 +66,7 @@ func runServe(args []string) error {
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()))
-	err = runUntilSignal(func() error { return hs.Serve(ln) }, func(ctx context.Context) error {
+	err = runUntilSignal(func() error { return sockio.Serve(ln, hs) }, func(ctx context.Context) error {
 		_ = io.Close(ctx)
 		_ = plain.Shutdown(ctx)
 		return hs.Shutdown(ctx)

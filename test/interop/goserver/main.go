@@ -51,7 +51,9 @@ func main() {
 	}
 	hs := &http.Server{Handler: io}
 	fmt.Printf("listening on %s\n", ln.Addr())
-	go func() { _ = hs.Serve(ln) }()
+	// Through sockio.Serve, so the suites cover its upgrade shortcut
+	// (websocket) and its hand-over to net/http (polling).
+	go func() { _ = sockio.Serve(ln, hs) }()
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
