@@ -35,7 +35,11 @@ func run(port int, pprofAddr string) error {
 	io := sockio.NewServer(sockio.Options{})
 	io.OnConnection(func(s *sockio.Socket) { contract(io, s) })
 
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	// No TCP keep-alive, as Node.js's createServer by default: Engine.IO's
+	// heartbeat finds dead peers, and keep-alive costs three setsockopt
+	// calls per accepted connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
 	}

@@ -59,7 +59,10 @@ func runServe(args []string) error {
 	mux.Handle("/ws", plain)
 	mux.Handle("/", web.Pages())
 
-	ln, err := net.Listen("tcp", *addr)
+	// No TCP keep-alive: Engine.IO's heartbeat finds dead peers, and
+	// keep-alive costs three setsockopt calls per accepted connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -34,7 +34,14 @@ const maxHead = 4096
 
 var headPool = sync.Pool{New: func() any { b := make([]byte, maxHead); return &b }}
 
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, maxHead) }}
+// parser reads a request head out of a byte slice; pooled, so neither
+// the reader nor its buffer is allocated per connection.
+type parser struct {
+	src bytes.Reader
+	br  *bufio.Reader
+}
+
+var parserPool = sync.Pool{New: func() any { return &parser{br: bufio.NewReaderSize(nil, maxHead)} }}
 
 // Serve accepts connections on ln and serves hs on them, as hs.Serve(ln)
 // does, with the upgrade shortcut. It returns when ln fails or hs is shut
@@ -99,11 +106,13 @@ func serveConn(c net.Conn, hs *http.Server, cl *chanListener) {
 		headPool.Put(bp)
 		return
 	}
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(bytes.NewReader(buf[:n]))
-	req, err := http.ReadRequest(br) // its strings are copies, not views of buf
-	br.Reset(nil)
-	readerPool.Put(br)
+	p := parserPool.Get().(*parser)
+	p.src.Reset(buf[:n])
+	p.br.Reset(&p.src)
+	req, err := http.ReadRequest(p.br) // its strings are copies, not views of buf
+	p.br.Reset(nil)
+	p.src.Reset(nil)
+	parserPool.Put(p)
 	if err != nil || !isUpgrade(req) {
 		cl.hand(c, buf[:n])
 		headPool.Put(bp)
