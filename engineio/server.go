@@ -162,7 +162,12 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	open := srv.appendOpen(append(make([]byte, 0, 160), '0'), s.id, offerUpgrade)
 	if transport == WebSocket {
 		// The open packet rides with the handshake response: one write.
-		ws, err := srv.accept(w, r, header, open)
+		// A closing server sends none: the session will not be added.
+		greeting := open
+		if srv.isClosed() {
+			greeting = nil
+		}
+		ws, err := srv.accept(w, r, header, greeting)
 		if err != nil {
 			return
 		}
@@ -210,6 +215,12 @@ func (srv *Server) cookie(sid string) *http.Cookie {
 		ck.SameSite = http.SameSiteLaxMode
 	}
 	return ck
+}
+
+func (srv *Server) isClosed() bool {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return srv.closed
 }
 
 func (srv *Server) add(s *Session) bool {
