@@ -44,6 +44,9 @@ func (e *PeerCloseError) Error() string {
 // ErrProtocol or ErrInvalidPayload, or an I/O error (io.EOF,
 // io.ErrUnexpectedEOF, a net.Error).
 func (c *Conn) NextReader() (MessageType, io.Reader, error) {
+	if c.c == nil {
+		return 0, nil, errBatchMode
+	}
 	typ, r, err := c.c.NextReader()
 	if err != nil {
 		return 0, nil, mapReadError(err)
@@ -93,6 +96,9 @@ func mapReadError(err error) error {
 // (the threshold does not apply: the size is unknown). Only one writer may
 // be open at a time, and no other Write may run meanwhile.
 func (c *Conn) NextWriter(typ MessageType, compress bool) (io.WriteCloser, error) {
+	if c.c == nil {
+		return nil, errBatchMode
+	}
 	if c.compress {
 		c.c.EnableWriteCompression(compress)
 	}
@@ -123,6 +129,9 @@ func NewPrepared(typ MessageType, data []byte) (*Prepared, error) {
 // WritePrepared writes a prepared message, compressed when negotiated and
 // the message reaches the threshold.
 func (c *Conn) WritePrepared(p *Prepared) error {
+	if c.c == nil {
+		return errBatchMode
+	}
 	if c.compress {
 		c.c.EnableWriteCompression(p.size >= c.threshold)
 	}
@@ -131,6 +140,9 @@ func (c *Conn) WritePrepared(p *Prepared) error {
 
 // Ping sends a ping frame. It may be called concurrently with a writer.
 func (c *Conn) Ping(data []byte, deadline time.Time) error {
+	if c.c == nil {
+		return errBatchMode
+	}
 	return c.c.WriteControl(websocket.PingMessage, data, deadline)
 }
 
@@ -138,6 +150,9 @@ func (c *Conn) Ping(data []byte, deadline time.Time) error {
 // peer's reply can still be read. It may be called concurrently with a
 // writer. CloseNoStatus sends an empty body.
 func (c *Conn) WriteClose(code int, reason string, deadline time.Time) error {
+	if c.c == nil {
+		return errBatchMode
+	}
 	return c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
 }
 
@@ -153,12 +168,18 @@ func (c *Conn) SetReadLimit(n int64) {
 
 // OnPong registers f, called from the reading goroutine for each pong.
 func (c *Conn) OnPong(f func()) {
+	if c.c == nil {
+		panic(errBatchMode) // a batch-mode reader answers pings itself and ignores pongs
+	}
 	c.c.SetPongHandler(func(string) error { f(); return nil })
 }
 
 // OnPing registers f, called from the reading goroutine for each ping after
 // the library's pong reply is sent.
 func (c *Conn) OnPing(f func()) {
+	if c.c == nil {
+		panic(errBatchMode)
+	}
 	reply := c.c.PingHandler()
 	c.c.SetPingHandler(func(data string) error {
 		f()
@@ -173,6 +194,11 @@ func (c *Conn) LocalAddr() net.Addr {
 	}
 	return c.c.LocalAddr()
 }
+
+// errBatchMode: a batch-mode connection (AcceptOptions.Batch without
+// compression) does its own framing and has no library connection behind
+// it, so the streaming methods are not available.
+var errBatchMode = errors.New("wsconn: streaming methods are not available on a batch-mode connection")
 
 // ErrCloseSent is returned by writes after a close frame was sent.
 var ErrCloseSent = websocket.ErrCloseSent
