@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/sockio/sockio/parser"
 )
@@ -194,24 +195,36 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 
 // BroadcastWithAck implements Adapter. Every socket gets the same ack id,
 // so the packet is still encoded once.
+//
+// The timeout is one timer for the whole broadcast, not one per recipient:
+// when it fires, the recipients that did not answer forget the ack (the
+// caller's own timer reports the timeout).
 func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(Args)) {
-	p.ID, p.HasID = a.nsp.nextAckID(), true
+	id := a.nsp.nextAckID()
+	p.ID, p.HasID = id, true
 	enc := encode(p)
-	n := 0
+	var sent []*Socket
 	a.apply(opts, func(s *Socket) {
 		// Inline: onAck only records the answer, and a handler of this
 		// very socket may be the one waiting for the broadcast's answers.
-		if !s.registerAck(p.ID, func(err error, res Args) {
+		if !s.registerAck(id, func(err error, res Args) {
 			if err == nil {
 				onAck(res)
 			}
-		}, opts.Flags.Timeout, true) {
+		}, 0, true) {
 			return
 		}
-		n++
+		sent = append(sent, s)
 		s.deliver(p, enc, &opts.Flags)
 	})
-	onCount(n)
+	onCount(len(sent))
+	if opts.Flags.Timeout > 0 && len(sent) > 0 {
+		time.AfterFunc(opts.Flags.Timeout, func() {
+			for _, s := range sent {
+				s.dropAck(id)
+			}
+		})
+	}
 }
 
 // ServerCount implements Adapter: a single node.

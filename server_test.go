@@ -429,3 +429,56 @@ func TestEmitWithAckReleasedOnDisconnect(t *testing.T) {
 	}
 	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
 }
+
+// A broadcast with an ack and a timeout arms one timer, not one per
+// recipient; at the timeout the sockets that did not answer forget the ack.
+func TestBroadcastAckTimeoutForgets(t *testing.T) {
+	io, hs := newTestServer(t, Options{})
+	sockets := make(chan *Socket, 3)
+	io.OnConnection(func(s *Socket) { sockets <- s })
+	clients := []*rawClient{dial(t, hs), dial(t, hs), dial(t, hs)}
+	var ss []*Socket
+	for _, c := range clients {
+		c.connect("/")
+		ss = append(ss, <-sockets)
+	}
+	pending := func(s *Socket) (n int, timers int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, pa := range s.acks {
+			n++
+			if pa.timer != nil {
+				timers++
+			}
+		}
+		return n, timers
+	}
+	out := make(chan error, 1)
+	go func() {
+		_, err := io.Timeout(300*time.Millisecond).EmitWithAck(context.Background(), "q")
+		out <- err
+	}()
+	var id int
+	for _, c := range clients {
+		if _, err := fmtSscanf(c.read(), `42%d["q"]`, &id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range ss {
+		if n, timers := pending(s); n != 1 || timers != 0 {
+			t.Fatalf("socket %s: %d pending acks with %d timers, want 1 without", s.ID(), n, timers)
+		}
+	}
+	clients[0].send("43" + itoa(id) + "[0]") // one answers, two stay silent
+	if err := <-out; !errors.Is(err, ErrTimeout) {
+		t.Fatalf("EmitWithAck: %v, want ErrTimeout", err)
+	}
+	waitFor(t, func() bool {
+		for _, s := range ss {
+			if n, _ := pending(s); n != 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
