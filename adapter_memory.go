@@ -190,7 +190,8 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 		a.recovery.store(p, opts)
 	}
 	enc := encode(p)
-	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags) })
+	var ev outgoingEvent
+	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
 }
 
 // BroadcastWithAck implements Adapter. Every socket gets the same ack id,
@@ -204,6 +205,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOption
 	p.ID, p.HasID = id, true
 	enc := encode(p)
 	var sent []*Socket
+	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) {
 		// Inline: onAck only records the answer, and a handler of this
 		// very socket may be the one waiting for the broadcast's answers.
@@ -215,7 +217,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOption
 			return
 		}
 		sent = append(sent, s)
-		s.deliver(p, enc, &opts.Flags)
+		s.deliver(p, enc, &opts.Flags, &ev)
 	})
 	onCount(len(sent))
 	if opts.Flags.Timeout > 0 && len(sent) > 0 {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -482,3 +483,48 @@ func TestBroadcastAckTimeoutForgets(t *testing.T) {
 		return true
 	})
 }
+
+// OnAnyOutgoing sees broadcasts; the recipients of one broadcast share a
+// single decoding of its arguments.
+func TestOnAnyOutgoingBroadcastDecodedOnce(t *testing.T) {
+	io, hs := newTestServer(t, Options{})
+	type seen struct {
+		name string
+		args Args
+	}
+	got := make(chan seen, 3)
+	ready := make(chan struct{}, 3)
+	io.OnConnection(func(s *Socket) {
+		s.OnAnyOutgoing(func(name string, a Args) { got <- seen{name, a} })
+		ready <- struct{}{}
+	})
+	clients := []*rawClient{dial(t, hs), dial(t, hs), dial(t, hs)}
+	for _, c := range clients {
+		c.connect("/")
+		<-ready
+	}
+	if err := io.Emit("news", map[string]int{"n": 1}, "x"); err != nil {
+		t.Fatal(err)
+	}
+	var first Args
+	for i := range clients {
+		s := <-got
+		if s.name != "news" || s.args.Len() != 2 || string(s.args.Raw(0)) != `{"n":1}` || string(s.args.Raw(1)) != `"x"` {
+			t.Fatalf("recipient %d saw %q %v", i, s.name, s.args)
+		}
+		if i == 0 {
+			first = s.args
+		} else if argsArray(s.args) != argsArray(first) {
+			t.Fatal("a recipient decoded the broadcast again")
+		}
+	}
+	for _, c := range clients {
+		if m := c.read(); m != `42["news",{"n":1},"x"]` {
+			t.Fatalf("client got %q", m)
+		}
+	}
+}
+
+// argsArray is the address of a's list of arguments: the same for two Args
+// from one decoding, different for two decodings.
+func argsArray(a Args) uintptr { return reflect.ValueOf(a).FieldByName("raw").Pointer() }

@@ -211,7 +211,8 @@ func (s *Socket) OnAny(fn func(e *Event)) {
 }
 
 // OnAnyOutgoing registers a handler called for every event sent to this
-// socket, broadcasts included.
+// socket, broadcasts included. The recipients of a broadcast share one
+// decoded Args: read it, do not modify what it returns.
 func (s *Socket) OnAnyOutgoing(fn func(event string, args Args)) {
 	s.mu.Lock()
 	s.anyOut = append(s.anyOut, fn)
@@ -465,12 +466,12 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 
 // send encodes p and hands it to the connection.
 func (s *Socket) send(p *parser.Packet, flags *BroadcastFlags) error {
-	return s.deliver(p, encode(p), flags)
+	return s.deliver(p, encode(p), flags, nil)
 }
 
 // deliver hands an encoded packet (possibly shared with other sockets) to
 // the connection.
-func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *BroadcastFlags) error {
+func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *BroadcastFlags, ev *outgoingEvent) error {
 	s.mu.Lock()
 	ok := s.connected && !s.closing
 	out := s.anyOut
@@ -479,15 +480,37 @@ func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *Broadcast
 		return ErrDisconnected
 	}
 	if len(out) > 0 && (p.Type == parser.Event || p.Type == parser.BinaryEvent) {
-		if a, err := newArgs(p, 0); err == nil && a.Len() > 0 {
-			name, _ := args.EventName(a.Raw(0))
-			a = a.Tail(1)
+		if ev == nil {
+			ev = &outgoingEvent{}
+		}
+		if name, a, ok := ev.decode(p); ok {
 			for _, fn := range out {
 				fn(name, a)
 			}
 		}
 	}
 	return s.client.write(enc, flags)
+}
+
+// outgoingEvent decodes a sent event for OnAnyOutgoing handlers once, on
+// the first recipient that has any, however many recipients a broadcast
+// has. A broadcast delivers from one goroutine, so it needs no lock.
+type outgoingEvent struct {
+	done bool
+	ok   bool
+	name string
+	args Args
+}
+
+func (ev *outgoingEvent) decode(p *parser.Packet) (string, Args, bool) {
+	if !ev.done {
+		ev.done = true
+		if a, err := newArgs(p, 0); err == nil && a.Len() > 0 {
+			ev.name, _ = args.EventName(a.Raw(0))
+			ev.args, ev.ok = a.Tail(1), true
+		}
+	}
+	return ev.name, ev.args, ev.ok
 }
 
 // Disconnect disconnects the socket from its namespace. With close, the
