@@ -251,7 +251,8 @@ func (s *Session) takeLocked() []frame {
 
 func (s *Session) giveBackLocked(pkts []frame) {
 	clear(pkts) // drop references to shared payloads
-	if s.spare == nil && cap(pkts) <= 1024 {
+	// A closed session keeps nothing: someone may hold it long after.
+	if s.spare == nil && cap(pkts) <= 1024 && s.state != stateClosed {
 		s.spare = pkts[:0]
 	}
 }
