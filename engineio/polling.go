@@ -144,9 +144,11 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.refuseTooLarge(w)
 		return
 	}
+	s.postMu.Lock()
 	err = packet.DecodePayload(body, 0, func(p packet.Packet) error {
-		// Once upgraded, the websocket reader delivers: a late POST must not
-		// deliver alongside it (the Handler sees one goroutine at a time).
+		// Once upgraded, the websocket reader delivers: a late POST's
+		// packets are dropped, as the reference drops a discarded
+		// transport's. postMu keeps the switch from landing mid-POST.
 		if s.Transport() != Polling {
 			return errStop
 		}
@@ -155,6 +157,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	s.postMu.Unlock()
 	if err != nil && !errors.Is(err, errStop) {
 		s.finish(ReasonParseError, err, packet.Close)
 	}

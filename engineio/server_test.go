@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,5 +268,92 @@ func TestWritesOutliveOldDeadlines(t *testing.T) {
 		if string(data) == "4late" {
 			break
 		}
+	}
+}
+
+// overlapHandler records messages and whether two deliveries overlapped.
+type overlapHandler struct {
+	inflight, overlaps atomic.Int32
+	mu                 sync.Mutex
+	msgs               []string
+	first              chan struct{}
+	once               sync.Once
+}
+
+func (h *overlapHandler) OnMessage(data []byte, _ bool) {
+	if h.inflight.Add(1) > 1 {
+		h.overlaps.Add(1)
+	}
+	h.once.Do(func() { close(h.first) })
+	time.Sleep(time.Millisecond) // widen the window a second deliverer would need
+	h.mu.Lock()
+	h.msgs = append(h.msgs, string(data))
+	h.mu.Unlock()
+	h.inflight.Add(-1)
+}
+
+func (h *overlapHandler) OnClose(string, error) {}
+
+// An upgrade that completes while a POST is delivering waits for it: the
+// POST's packets all arrive, before the websocket's, and never two at once.
+func TestUpgradeWaitsForPost(t *testing.T) {
+	srv := NewServer(Options{PingInterval: time.Hour})
+	h := &overlapHandler{first: make(chan struct{})}
+	srv.OnConnection(func(s *Session) { s.SetHandler(h) })
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close(context.Background(), "")
+	sid := handshake(t, hs)
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket&sid="+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("2probe"))
+	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "3probe" {
+		t.Fatalf("probe answer %q, %v", data, err)
+	}
+	const n = 100
+	var body []string
+	for i := 0; i < n; i++ {
+		body = append(body, fmt.Sprintf("4p%d", i))
+	}
+	posted := make(chan error, 1)
+	go func() {
+		res, err := hs.Client().Post(hs.URL+"/?EIO=4&transport=polling&sid="+sid, "text/plain", strings.NewReader(strings.Join(body, "\x1e")))
+		if err == nil {
+			res.Body.Close()
+		}
+		posted <- err
+	}()
+	<-h.first // the POST is delivering
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("5"))
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("4w"))
+	if err := <-posted; err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.mu.Lock()
+		got := append([]string(nil), h.msgs...)
+		h.mu.Unlock()
+		if len(got) == n+1 {
+			for i := 0; i < n; i++ {
+				if got[i] != fmt.Sprintf("p%d", i) {
+					t.Fatalf("message %d is %q: %q", i, got[i], got)
+				}
+			}
+			if got[n] != "w" {
+				t.Fatalf("last message %q", got[n])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages: %q", len(got), got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if h.overlaps.Load() != 0 {
+		t.Fatalf("%d deliveries overlapped", h.overlaps.Load())
 	}
 }

@@ -52,6 +52,13 @@ type Session struct {
 	transport string
 	handler   Handler
 
+	// postMu is held while a POST delivers its packets, and by an upgrade
+	// while it switches the transport: the Handler then never sees a POST
+	// and the websocket at once, and a POST still running when the switch
+	// comes ends before the websocket's first packet. Lock order: postMu,
+	// then mu.
+	postMu sync.Mutex
+
 	// The send queue, shared by both transports so that a transport switch
 	// neither loses nor repeats a packet. spare is the drained slice, kept
 	// to avoid an allocation per flush.

@@ -196,9 +196,11 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 		case p.Type == packet.Upgrade:
 			timeout.Stop()
+			s.postMu.Lock() // a POST delivering now finishes first
 			s.mu.Lock()
 			if s.state == stateClosed {
 				s.mu.Unlock()
+				s.postMu.Unlock()
 				s.endUpgrade(ws)
 				return
 			}
@@ -214,6 +216,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 				go s.finish("", nil, packet.Close)
 			}
 			s.mu.Unlock()
+			s.postMu.Unlock()
 			go s.readWebSocket(ws) // and return, as after a direct handshake
 			return
 		default:
