@@ -456,7 +456,7 @@ func TestBroadcastAckTimeoutForgets(t *testing.T) {
 	}
 	out := make(chan error, 1)
 	go func() {
-		_, err := io.Timeout(300*time.Millisecond).EmitWithAck(context.Background(), "q")
+		_, err := io.Timeout(2*time.Second).EmitWithAck(context.Background(), "q") // long enough to look before it fires
 		out <- err
 	}()
 	var id int
