@@ -199,12 +199,13 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 //
 // The timeout is one timer for the whole broadcast, not one per recipient:
 // when it fires, the recipients that did not answer forget the ack (the
-// caller's own timer reports the timeout).
+// caller's own timer reports the timeout). Once every recipient answered
+// or left, the timer stops and lets the recipients go.
 func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(Args)) {
 	id := a.nsp.nextAckID()
 	p.ID, p.HasID = id, true
 	enc := encode(p)
-	var sent []*Socket
+	w := &ackWait{id: id}
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) {
 		// Inline: onAck only records the answer, and a handler of this
@@ -213,20 +214,69 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOption
 			if err == nil {
 				onAck(res)
 			}
+			w.done() // answered, or the socket left
 		}, 0, true) {
 			return
 		}
-		sent = append(sent, s)
+		w.add(s)
 		s.deliver(p, enc, &opts.Flags, &ev)
 	})
-	onCount(len(sent))
-	if opts.Flags.Timeout > 0 && len(sent) > 0 {
-		time.AfterFunc(opts.Flags.Timeout, func() {
-			for _, s := range sent {
-				s.dropAck(id)
-			}
-		})
+	onCount(w.count())
+	w.arm(opts.Flags.Timeout)
+}
+
+// ackWait is a broadcast's pending acks: the recipients still to answer,
+// and the one timer that makes them forget.
+type ackWait struct {
+	id    uint64
+	mu    sync.Mutex
+	sent  []*Socket // nil once all answered or the timer fired
+	n     int       // recipients
+	left  int       // recipients that have not answered or left
+	timer *time.Timer
+}
+
+func (w *ackWait) add(s *Socket) {
+	w.mu.Lock()
+	w.sent = append(w.sent, s)
+	w.n++
+	w.left++
+	w.mu.Unlock()
+}
+
+func (w *ackWait) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
+}
+
+func (w *ackWait) done() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.left--; w.left == 0 {
+		w.sent = nil
+		if w.timer != nil {
+			w.timer.Stop()
+		}
 	}
+}
+
+func (w *ackWait) arm(timeout time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if timeout <= 0 || w.left == 0 {
+		w.sent = nil
+		return
+	}
+	w.timer = time.AfterFunc(timeout, func() {
+		w.mu.Lock()
+		sent := w.sent
+		w.sent = nil
+		w.mu.Unlock()
+		for _, s := range sent {
+			s.dropAck(w.id)
+		}
+	})
 }
 
 // ServerCount implements Adapter: a single node.

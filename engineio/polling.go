@@ -144,20 +144,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.refuseTooLarge(w)
 		return
 	}
-	s.postMu.Lock()
-	err = packet.DecodePayload(body, 0, func(p packet.Packet) error {
-		// Once upgraded, the websocket reader delivers: a late POST's
-		// packets are dropped, as the reference drops a discarded
-		// transport's. postMu keeps the switch from landing mid-POST.
-		if s.Transport() != Polling {
-			return errStop
-		}
-		if !s.onPacket(p) {
-			return errStop
-		}
-		return nil
-	})
-	s.postMu.Unlock()
+	err = s.deliverPost(body)
 	if err != nil && !errors.Is(err, errStop) {
 		s.finish(ReasonParseError, err, packet.Close)
 	}
@@ -167,6 +154,25 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
+}
+
+// deliverPost hands a POST's packets to the session. Once upgraded, the
+// websocket reader delivers: a late POST's packets are dropped, as the
+// reference drops a discarded transport's. postMu keeps the switch from
+// landing mid-POST; deferred, so a Handler that panics (net/http recovers
+// it) does not leave it held.
+func (s *Session) deliverPost(body []byte) error {
+	s.postMu.Lock()
+	defer s.postMu.Unlock()
+	return packet.DecodePayload(body, 0, func(p packet.Packet) error {
+		if s.Transport() != Polling {
+			return errStop
+		}
+		if !s.onPacket(p) {
+			return errStop
+		}
+		return nil
+	})
 }
 
 // refuseTooLarge answers an oversized POST with 413. As with the reference,

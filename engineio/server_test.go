@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -356,4 +358,52 @@ func TestUpgradeWaitsForPost(t *testing.T) {
 	if h.overlaps.Load() != 0 {
 		t.Fatalf("%d deliveries overlapped", h.overlaps.Load())
 	}
+}
+
+// panicHandler panics on "boom" and records the rest.
+type panicHandler struct{ got chan string }
+
+func (h panicHandler) OnMessage(data []byte, _ bool) {
+	if string(data) == "boom" {
+		panic("boom")
+	}
+	h.got <- string(data)
+}
+
+func (panicHandler) OnClose(string, error) {}
+
+// A Handler that panics in a POST (net/http recovers it) leaves the session
+// able to take the next POST.
+func TestPanickingHandlerDoesNotBlockPosts(t *testing.T) {
+	srv := NewServer(Options{PingInterval: time.Hour})
+	h := panicHandler{got: make(chan string, 1)}
+	srv.OnConnection(func(s *Session) { s.SetHandler(h) })
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Config.ErrorLog = log.New(io.Discard, "", 0) // the recovered panic is expected
+	hs.Start()
+	defer func() {
+		if !t.Failed() { // Close would wait for the stuck POST forever
+			_ = srv.Close(context.Background(), "")
+			hs.Close()
+		}
+	}()
+	sid := handshake(t, hs)
+	post := func(body string) {
+		res, err := hs.Client().Post(hs.URL+"/?EIO=4&transport=polling&sid="+sid, "text/plain", strings.NewReader(body))
+		if err == nil {
+			res.Body.Close()
+		}
+	}
+	post("4boom")
+	done := make(chan struct{})
+	go func() { post("4after"); close(done) }()
+	select {
+	case got := <-h.got:
+		if got != "after" {
+			t.Fatalf("got %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the POST after a panic was not delivered")
+	}
+	<-done
 }

@@ -56,7 +56,9 @@ type Session struct {
 	// while it switches the transport: the Handler then never sees a POST
 	// and the websocket at once, and a POST still running when the switch
 	// comes ends before the websocket's first packet. Lock order: postMu,
-	// then mu.
+	// then mu. A POST that blocks in the Handler (a full work queue) holds
+	// the upgrade back with it; clients send the upgrade packet only after
+	// their POST was answered, so only a non-standard one can meet that.
 	postMu sync.Mutex
 
 	// The send queue, shared by both transports so that a transport switch
