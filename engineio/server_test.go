@@ -90,6 +90,23 @@ func handshake(t *testing.T, hs *httptest.Server) string {
 	return open.SID
 }
 
+// probeUpgrade opens a websocket for polling session sid and completes the
+// probe (2probe, 3probe); the upgrade packet is the caller's to send. The
+// websocket is closed with the test.
+func probeUpgrade(t *testing.T, hs *httptest.Server, sid string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket&sid="+sid, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	_ = ws.WriteMessage(websocket.TextMessage, []byte("2probe"))
+	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "3probe" {
+		t.Fatalf("probe answer %q, %v", data, err)
+	}
+	return ws
+}
+
 func TestSlowConsumerIsDisconnected(t *testing.T) {
 	_, hs, sessions, recs := newServer(t, Options{MaxBufferedPackets: 10, PingInterval: time.Hour})
 	handshake(t, hs) // polling, and nobody polls again
@@ -229,15 +246,7 @@ func TestWritesOutliveOldDeadlines(t *testing.T) {
 	})
 	sid := handshake(t, hs)
 	s, rec := <-sessions, <-recs
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket&sid="+sid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	_ = ws.WriteMessage(websocket.TextMessage, []byte("2probe"))
-	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "3probe" {
-		t.Fatalf("probe answer %q, %v", data, err)
-	}
+	ws := probeUpgrade(t, hs, sid)
 	_ = ws.WriteMessage(websocket.TextMessage, []byte("5"))
 	// A WebSocket-level ping: its pong is written with a 1 s deadline.
 	_ = ws.WriteControl(websocket.PingMessage, []byte("x"), time.Now().Add(time.Second))
@@ -306,15 +315,7 @@ func TestUpgradeWaitsForPost(t *testing.T) {
 	defer hs.Close()
 	defer srv.Close(context.Background(), "")
 	sid := handshake(t, hs)
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket&sid="+sid, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.Close()
-	_ = ws.WriteMessage(websocket.TextMessage, []byte("2probe"))
-	if _, data, err := ws.ReadMessage(); err != nil || string(data) != "3probe" {
-		t.Fatalf("probe answer %q, %v", data, err)
-	}
+	ws := probeUpgrade(t, hs, sid)
 	const n = 100
 	var body []string
 	for i := 0; i < n; i++ {
