@@ -100,7 +100,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		HandshakeTimeout: orDur(s.HandshakeTimeout, 10*time.Second),
 	}
 	if s.SelectSubprotocol != nil {
-		offered := subprotocols(r)
+		offered := wsconn.HeaderTokens(r.Header, "Sec-WebSocket-Protocol")
 		chosen := s.SelectSubprotocol(r, offered)
 		if chosen != "" && !contains(offered, chosen) {
 			err := fmt.Errorf("ws: SelectSubprotocol chose %q, which the client did not offer (%q)", chosen, offered)
@@ -268,19 +268,6 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, r.Host)
-}
-
-// subprotocols is the client's offer, from Sec-WebSocket-Protocol.
-func subprotocols(r *http.Request) []string {
-	var out []string
-	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
 
 func contains(list []string, s string) bool {

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sockio/sockio/internal/wsconn"
 )
 
 // maxHead bounds the request head the shortcut reads. A longer one (large
@@ -185,7 +187,7 @@ func bareLF(b []byte, from int) bool {
 func shortcut(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.ProtoMajor == 1 && r.ProtoMinor == 1 &&
 		r.ContentLength == 0 && len(r.TransferEncoding) == 0 && r.Header.Get("Expect") == "" &&
-		hasToken(r.Header, "Connection", "upgrade") && hasToken(r.Header, "Upgrade", "websocket")
+		wsconn.IsUpgrade(r)
 }
 
 // hostLines counts the head's Host header lines (net/http refuses a
@@ -219,17 +221,6 @@ func validHost(h string) bool {
 		}
 	}
 	return true
-}
-
-func hasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // serveUpgrade runs the handler and, unless it hijacked the connection,

@@ -39,7 +39,7 @@ func acceptBatch(w http.ResponseWriter, r *http.Request, opts AcceptOptions, che
 	}
 	subprotocol := ""
 	if len(opts.Subprotocols) > 0 {
-		offered := headerTokens(r.Header, "Sec-Websocket-Protocol")
+		offered := HeaderTokens(r.Header, "Sec-Websocket-Protocol")
 		for _, p := range opts.Subprotocols {
 			if containsFold(offered, p) {
 				subprotocol = p
@@ -99,10 +99,12 @@ var lineBreaks = strings.NewReplacer("\r", " ", "\n", " ")
 // headerHasToken reports whether a comma-separated header holds token,
 // ignoring case (RFC 7230 3.2.6).
 func headerHasToken(h http.Header, name, token string) bool {
-	return containsFold(headerTokens(h, name), token)
+	return containsFold(HeaderTokens(h, name), token)
 }
 
-func headerTokens(h http.Header, name string) []string {
+// HeaderTokens splits a comma-separated header's values into trimmed,
+// non-empty tokens, in order (RFC 7230 7).
+func HeaderTokens(h http.Header, name string) []string {
 	var out []string
 	for _, v := range h.Values(name) {
 		for _, t := range strings.Split(v, ",") {
