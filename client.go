@@ -14,7 +14,8 @@ import (
 )
 
 // maxPending bounds the events waiting for a client's handlers; past it the
-// connection's reads wait, which pushes back on the peer.
+// connection's reads pause (engineio.Session.PauseReading), which pushes
+// back on the peer, until half of them are done.
 const maxPending = 256
 
 // Client is one Engine.IO connection, multiplexing the client's sockets
@@ -34,11 +35,11 @@ type Client struct {
 	// The work queue: events and callbacks of this client run one at a
 	// time, in order, on a goroutine that exists only while there is work.
 	wmu     sync.Mutex
-	wcond   sync.Cond
 	work    []task // work[head:] is pending; the array is reused
 	head    int
 	running bool
 	stopped bool
+	paused  bool // the connection's reads are paused (maxPending)
 }
 
 type task struct {
@@ -49,7 +50,6 @@ type task struct {
 func newClient(srv *Server, conn *engineio.Session) *Client {
 	c := &Client{server: srv, conn: conn}
 	c.decoder.MaxAttachments = srv.opts.MaxAttachments
-	c.wcond.L = &c.wmu
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		none := len(c.sockets) == 0
@@ -92,6 +92,11 @@ func (c *Client) OnMessage(data []byte, binary bool) {
 	}
 }
 
+// NonBlocking implements engineio.NonBlockingHandler: OnMessage queues the
+// client's events and pauses the connection's reads when too many wait, so
+// the engine may read it from a shared poller.
+func (c *Client) NonBlocking() {}
+
 // OnClose implements engineio.Handler.
 func (c *Client) OnClose(reason string, _ error) {
 	c.mu.Lock()
@@ -112,7 +117,6 @@ func (c *Client) OnClose(reason string, _ error) {
 	}}, false)
 	c.wmu.Lock()
 	c.stopped = true
-	c.wcond.Broadcast()
 	c.wmu.Unlock()
 }
 
@@ -148,13 +152,16 @@ func (c *Client) remove(s *Socket) {
 	c.mu.Unlock()
 }
 
-// enqueue adds a task; bounded tasks wait while the queue is full.
+// enqueue adds a task; a bounded one (a client event) that fills the queue
+// pauses the connection's reads.
 func (c *Client) enqueue(t task, bounded bool) {
 	c.wmu.Lock()
-	for bounded && len(c.work)-c.head >= maxPending && !c.stopped {
-		c.wcond.Wait()
-	}
 	c.work = append(c.work, t)
+	if bounded && !c.paused && !c.stopped && len(c.work)-c.head >= maxPending {
+		// Under wmu, so that run's resume cannot overtake it.
+		c.paused = true
+		c.conn.PauseReading()
+	}
 	if !c.running {
 		c.running = true
 		c.server.workers.run(c)
@@ -174,8 +181,9 @@ func (c *Client) run() {
 		t := c.work[c.head]
 		c.work[c.head] = task{}
 		c.head++
-		if len(c.work)-c.head == maxPending-1 {
-			c.wcond.Broadcast()
+		if c.paused && len(c.work)-c.head <= maxPending/2 {
+			c.paused = false
+			c.conn.ResumeReading()
 		}
 		c.wmu.Unlock()
 		if t.fn != nil {

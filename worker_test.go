@@ -9,7 +9,6 @@ import (
 // queueOnly is a client with just a work queue, on srv's workers.
 func queueOnly(srv *Server) *Client {
 	c := &Client{server: srv}
-	c.wcond.L = &c.wmu
 	return c
 }
 

@@ -171,6 +171,7 @@ func (s *Session) deliverPost(body []byte) error {
 		if !s.onPacket(p) {
 			return errStop
 		}
+		s.waitWhilePaused()
 		return nil
 	})
 }

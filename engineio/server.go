@@ -194,9 +194,9 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		s.mu.Lock()
 		s.kickLocked()
 		s.mu.Unlock()
-		// Read on a goroutine of our own and return: net/http then frees
-		// the request's buffers, which an idle connection would else hold.
-		go s.readWebSocket(s.ws)
+		// Read elsewhere and return: net/http then frees the request's
+		// buffers, which an idle connection would else hold.
+		s.watchWebSocket(s.ws)
 		return
 	}
 	s.servePoll(w, r)

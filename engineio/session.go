@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockio/sockio/engineio/packet"
@@ -20,6 +21,17 @@ type Handler interface {
 	// OnClose is called once, when the session ends, with the reference's
 	// reason ("transport close", "ping timeout", ...) and the cause if any.
 	OnClose(reason string, err error)
+}
+
+// NonBlockingHandler is a Handler whose OnMessage never waits: it hands
+// its work off, and calls Session.PauseReading instead of blocking when it
+// falls behind. Its websocket sessions are read from a few shared poller
+// goroutines instead of one goroutine each, which saves an idle
+// connection's goroutine stack and a system call per message.
+type NonBlockingHandler interface {
+	Handler
+	// NonBlocking marks the promise; it is never called.
+	NonBlocking()
 }
 
 // Handshake describes the request that opened a session.
@@ -86,6 +98,9 @@ type Session struct {
 	closeReason string
 	closeErr    error
 	done        chan struct{} // made by Done; under mu
+
+	paused  atomic.Bool   // PauseReading: deliver no more messages
+	resumed chan struct{} // under mu: closed by ResumeReading or finish
 }
 
 // ID is the session id (the Engine.IO sid).
@@ -302,6 +317,7 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	s.state = stateClosed
 	s.pollFinal = pollAnswer
 	s.timer.Stop()
+	s.resumeLocked() // a paused reader goes on, to find the end
 	ws, probe, h, done := s.ws, s.probeWS, s.handler, s.done
 	s.wakePollLocked()
 	clear(s.queue)
@@ -320,6 +336,48 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	}
 	if h != nil {
 		h.OnClose(reason, err)
+	}
+}
+
+// PauseReading stops the delivery of the client's messages after the one
+// being delivered, until ResumeReading; meanwhile the peer is pushed back
+// by TCP flow control (or its POST waits). A Handler that cannot keep up
+// calls it instead of blocking in OnMessage. Heartbeats are not read
+// either, so a handler should not stay paused for a whole ping timeout.
+func (s *Session) PauseReading() {
+	s.mu.Lock()
+	if s.resumed == nil && s.state != stateClosed {
+		s.resumed = make(chan struct{})
+		s.paused.Store(true)
+	}
+	s.mu.Unlock()
+}
+
+// ResumeReading undoes PauseReading.
+func (s *Session) ResumeReading() {
+	s.mu.Lock()
+	s.resumeLocked()
+	s.mu.Unlock()
+}
+
+func (s *Session) resumeLocked() {
+	if s.resumed != nil {
+		s.paused.Store(false)
+		close(s.resumed)
+		s.resumed = nil
+	}
+}
+
+// waitWhilePaused returns once reading is not paused.
+func (s *Session) waitWhilePaused() {
+	if !s.paused.Load() {
+		return
+	}
+	s.mu.Lock()
+	ch := s.resumed
+	s.mu.Unlock()
+	if ch != nil {
+		<-ch
 	}
 }
 
@@ -388,7 +446,12 @@ func (s *Session) onPacket(p packet.Packet) bool {
 		}
 		s.mu.Unlock()
 	case packet.Ping:
-		s.finish(ReasonTransportError, ErrBadHeartbeat, packet.Close)
+		if s.Transport() == WebSocket {
+			// Not on the reader: a poller must not wait for the close frame.
+			go s.finish(ReasonTransportError, ErrBadHeartbeat, packet.Close)
+		} else {
+			s.finish(ReasonTransportError, ErrBadHeartbeat, packet.Close)
+		}
 		return false
 	case packet.Close:
 		if s.Transport() == WebSocket {

@@ -34,20 +34,69 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.He
 }
 
 // idleHandoff is how long a websocket goes without a byte before its
-// reading goroutine hands the wait to a fresh one (see wsconn.ErrIdle): an
-// idle connection then holds a 2 KiB stack instead of 4 KiB or more.
+// reading goroutine hands the wait to the poller or, without one, to a
+// fresh goroutine (see wsconn.ErrIdle): an idle connection then holds no
+// stack, or a 2 KiB one instead of 4 KiB or more.
 const idleHandoff = time.Second
+
+// watchWebSocket starts reading ws. A session whose handler never blocks
+// is read from a shared poller (onReadable), so an idle connection holds
+// no goroutine; otherwise, or where there is no poller, it gets a reading
+// goroutine of its own. Bytes already buffered (an upgrade's probe may
+// leave some) go to the goroutine too: the poller only hears of new ones.
+func (s *Session) watchWebSocket(ws *wsconn.Conn) {
+	s.mu.Lock()
+	_, nonBlocking := s.handler.(NonBlockingHandler)
+	s.mu.Unlock()
+	if nonBlocking && !ws.NeedsReader() && ws.Watch(func() { s.onReadable(ws) }) == nil {
+		return
+	}
+	go s.readWebSocket(ws)
+}
+
+// onReadable is the poller's callback: it delivers the messages that the
+// bytes there now complete, without waiting for anything. What would wait
+// (a frame larger than the read buffer, a control frame to answer, a
+// failure to report, a handler that asked for a pause) goes to a reading
+// goroutine, which hands the connection back once it is idle.
+func (s *Session) onReadable(ws *wsconn.Conn) {
+	if ws.FillNow() {
+		for !s.paused.Load() {
+			typ, data, ok := ws.ReadBuffered()
+			if !ok {
+				break
+			}
+			p, err := decodePacket(typ, data)
+			if err != nil {
+				ws.Unwatch()
+				go s.closeOnReadError(err) // it writes a close frame
+				return
+			}
+			if !s.onPacket(p) {
+				ws.Unwatch()
+				return
+			}
+		}
+		if !ws.NeedsReader() && !s.paused.Load() {
+			return
+		}
+	}
+	ws.Unwatch()
+	go s.readWebSocket(ws)
+}
 
 // readWebSocket is a websocket's reading goroutine: it reads packets until
 // the connection or the session ends. It waits for bytes in a shallow call
 // (WaitData), so a goroutine parked there fits the minimum stack; after an
-// idle spell a fresh one takes over the wait (see idleHandoff).
+// idle spell the wait goes back to the poller, or to a fresh goroutine
+// (see idleHandoff).
 func (s *Session) readWebSocket(ws *wsconn.Conn) {
 	ws.ReturnWhenIdle(idleHandoff)
 	for {
+		s.waitWhilePaused()
 		err := ws.WaitData()
 		if errors.Is(err, wsconn.ErrIdle) {
-			go s.readWebSocket(ws)
+			s.watchWebSocket(ws)
 			return
 		}
 		var p packet.Packet
@@ -69,6 +118,10 @@ func readPacket(ws *wsconn.Conn) (packet.Packet, error) {
 	if err != nil {
 		return packet.Packet{}, err
 	}
+	return decodePacket(typ, data)
+}
+
+func decodePacket(typ wsconn.MessageType, data []byte) (packet.Packet, error) {
 	if typ == wsconn.Binary {
 		return packet.DecodeBinary(data), nil
 	}
@@ -217,7 +270,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 			}
 			s.mu.Unlock()
 			s.postMu.Unlock()
-			go s.readWebSocket(ws) // and return, as after a direct handshake
+			s.watchWebSocket(ws) // and return, as after a direct handshake
 			return
 		default:
 			// Anything else during the probe fails the upgrade, not the session.

@@ -61,6 +61,14 @@ type frameReader struct {
 	active    bool          // bytes arrived since it was set
 	resume    time.Duration // idleAfter, while idle after ErrIdle
 	mayIdle   bool          // in WaitData: ErrIdle may be returned
+
+	// Reads from a poller (see poll.go) never wait, not even to write: a
+	// failure found there is kept in err, with the close frame it calls
+	// for in closing, for the next Read to send and report.
+	err      error
+	deferred bool   // in ReadBuffered: closing keeps the close frame
+	closing  []byte // a close frame's body, not yet sent
+	mustSend bool   // closing is set (it may be empty: no status code)
 }
 
 // ReturnWhenIdle makes WaitData return ErrIdle after d without a byte. It only
@@ -80,6 +88,13 @@ func (c *Conn) ReturnWhenIdle(d time.Duration) {
 // Read reads the next data message; pings are answered and a close is
 // echoed, as the library does.
 func (fr *frameReader) Read() (MessageType, []byte, error) {
+	if fr.err != nil {
+		if fr.mustSend {
+			fr.mustSend = false
+			_ = fr.c.writeControl(opClose, fr.closing, time.Now().Add(time.Second))
+		}
+		return 0, nil, fr.err
+	}
 	typ, msg, err := fr.next()
 	if err != nil && fr.buf != nil {
 		// The connection is done for: whatever is buffered is never read.
@@ -143,51 +158,69 @@ type frameHeader struct {
 	mask   [4]byte
 }
 
-// header reads and checks one frame header (RFC 6455 5.2).
+// header reads and checks one frame header.
 func (fr *frameReader) header() (frameHeader, error) {
-	var h frameHeader
 	if err := fr.ensure(2); err != nil {
-		return h, err
+		return frameHeader{}, err
 	}
-	b := (*fr.buf)[fr.r:fr.w]
+	for {
+		h, n, bad := parseHeader((*fr.buf)[fr.r:fr.w])
+		if bad != "" {
+			return h, fr.fail(websocket.CloseProtocolError, bad)
+		}
+		if n > 0 {
+			fr.consume(n)
+			return h, nil
+		}
+		if err := fr.ensure(fr.w - fr.r + 1); err != nil {
+			return h, err
+		}
+	}
+}
+
+// parseHeader decodes and checks the client frame header at the start of b
+// (RFC 6455 5.2). It returns the header's size, or 0 while b holds only part
+// of it; bad, when not empty, is the violation the connection fails for
+// (found from the first two bytes already, where it can be).
+func parseHeader(b []byte) (h frameHeader, size int, bad string) {
+	if len(b) < 2 {
+		return h, 0, ""
+	}
 	b0, b1 := b[0], b[1]
 	h.fin, h.op = b0&0x80 != 0, b0&0x0f
-	n := 2
+	switch {
+	case b0&0x70 != 0:
+		return h, 0, "reserved bits set"
+	case h.op > 2 && h.op < 8 || h.op > 10:
+		return h, 0, fmt.Sprintf("unknown opcode %d", h.op)
+	case b1&0x80 == 0:
+		return h, 0, "unmasked client frame"
+	case h.op >= 8 && (!h.fin || b1&0x7f > 125):
+		return h, 0, "fragmented or long control frame"
+	}
+	n := 2 + 4 // and the mask key
 	switch b1 & 0x7f {
 	case 126:
 		n += 2
 	case 127:
 		n += 8
 	}
-	n += 4 // mask key
-	switch {
-	case b0&0x70 != 0:
-		return h, fr.fail(websocket.CloseProtocolError, "reserved bits set")
-	case h.op > 2 && h.op < 8 || h.op > 10:
-		return h, fr.fail(websocket.CloseProtocolError, fmt.Sprintf("unknown opcode %d", h.op))
-	case b1&0x80 == 0:
-		return h, fr.fail(websocket.CloseProtocolError, "unmasked client frame")
-	case h.op >= 8 && (!h.fin || b1&0x7f > 125):
-		return h, fr.fail(websocket.CloseProtocolError, "fragmented or long control frame")
+	if len(b) < n {
+		return h, 0, ""
 	}
-	if err := fr.ensure(n); err != nil {
-		return h, err
-	}
-	b = (*fr.buf)[fr.r : fr.r+n]
 	switch b1 & 0x7f {
 	case 126:
 		h.length = uint64(binary.BigEndian.Uint16(b[2:]))
 	case 127:
 		h.length = binary.BigEndian.Uint64(b[2:])
 		if h.length>>63 != 0 {
-			return h, fr.fail(websocket.CloseProtocolError, "payload length has its most significant bit set")
+			return h, 0, "payload length has its most significant bit set"
 		}
 	default:
 		h.length = uint64(b1 & 0x7f)
 	}
-	copy(h.mask[:], b[n-4:])
-	fr.consume(n)
-	return h, nil
+	copy(h.mask[:], b[n-4:n])
+	return h, n, ""
 }
 
 // payload appends the frame's unmasked payload to msg. The message grows
@@ -280,6 +313,10 @@ func (fr *frameReader) sendClose(code int, reason string) {
 	if code != websocket.CloseNoStatusReceived {
 		body = websocket.FormatCloseMessage(code, reason)
 	}
+	if fr.deferred {
+		fr.closing, fr.mustSend = body, true
+		return
+	}
 	_ = fr.c.writeControl(opClose, body, time.Now().Add(time.Second))
 }
 
@@ -332,7 +369,7 @@ func (fr *frameReader) consume(n int) {
 // needs little stack. Only WaitData returns ErrIdle: Read may be inside a
 // fragmented message, which must not be dropped.
 func (c *Conn) WaitData() error {
-	if c.rr == nil || c.rr.buf != nil {
+	if c.rr == nil || c.rr.buf != nil || c.rr.err != nil {
 		return nil
 	}
 	c.rr.mayIdle = true

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/sockio/sockio/internal/netpoll"
 )
 
 // MessageType is the type of a data message.
@@ -87,6 +89,10 @@ type Conn struct {
 	wmu         sync.Mutex
 	closeSent   bool      // under wmu: nothing may follow a close frame
 	deadline    time.Time // under wmu: the write deadline last set
+
+	pmu    sync.Mutex     // guards watch and closed
+	watch  *netpoll.Watch // see Watch
+	closed bool           // Close or CloseNow was called
 }
 
 // writeBufferPool shares write buffers between idle connections, so an idle
@@ -205,6 +211,7 @@ const CloseNoStatus = websocket.CloseNoStatusReceived
 func (c *Conn) Close(code int, reason string) error {
 	msg := websocket.FormatCloseMessage(code, reason) // empty for CloseNoStatus
 	if c.raw {
+		c.markClosed()
 		// A writer stuck on a peer that does not read holds the lock: then
 		// there is no point in a close frame, and waiting would stall the
 		// caller (often a broadcast) for the whole write timeout.
@@ -221,6 +228,7 @@ func (c *Conn) Close(code int, reason string) error {
 // CloseNow closes the connection without a close frame.
 func (c *Conn) CloseNow() error {
 	if c.raw {
+		c.markClosed()
 		return c.nc.Close()
 	}
 	return c.c.Close()
