@@ -3,12 +3,14 @@
 package netpoll
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // maxPollers bounds the pollers of a process; each serves its share of the
@@ -22,9 +24,11 @@ type Poller struct {
 	file *os.File // epfd, as seen by the runtime poller
 	rc   syscall.RawConn
 
-	mu    sync.Mutex
-	slots []slot
-	free  []uint32
+	mu      sync.Mutex
+	slots   []slot
+	free    []uint32
+	live    int  // registrations
+	running bool // a goroutine runs run; it ends when live drops to 0
 }
 
 // slot is one registration; gen tells a live one from a reused index, so
@@ -66,8 +70,8 @@ func Start(rc syscall.RawConn, fn func()) (*Watch, error) {
 	return p.add(rc, fn)
 }
 
-// startPollers starts one poller per core (up to maxPollers), all at
-// once, so that their goroutines exist from the first connection on.
+// startPollers makes one poller per core (up to maxPollers). A poller's
+// goroutine runs only while it has sockets to watch.
 func startPollers() {
 	n := min(runtime.GOMAXPROCS(0), maxPollers)
 	for range n {
@@ -77,9 +81,6 @@ func startPollers() {
 			return
 		}
 		pollers = append(pollers, p)
-	}
-	for _, p := range pollers {
-		go p.run()
 	}
 }
 
@@ -114,6 +115,11 @@ func (p *Poller) add(rc syscall.RawConn, fn func()) (*Watch, error) {
 	}
 	p.slots[id].fn = fn
 	w := &Watch{p: p, rc: rc, id: id, gen: p.slots[id].gen}
+	p.live++
+	if !p.running {
+		p.running = true
+		go p.run()
+	}
 	p.mu.Unlock()
 
 	var cerr error
@@ -142,6 +148,11 @@ func (p *Poller) release(id, gen uint32) bool {
 	s.fn = nil
 	s.gen++
 	p.free = append(p.free, id)
+	p.live--
+	if p.live == 0 {
+		// Wake the goroutine so that it ends (see run).
+		_ = p.file.SetReadDeadline(time.Now())
+	}
 	return true
 }
 
@@ -177,7 +188,23 @@ func (p *Poller) run() {
 			return n > 0 // none: park until the runtime sees epfd readable
 		})
 		if err != nil {
-			return // the process-wide pollers are never closed
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				p.mu.Lock() // not expected: the next Start tries again
+				p.running = false
+				p.mu.Unlock()
+				return
+			}
+			// release found no socket left. Decided under mu, where Start
+			// counts a new one in (and starts a goroutine if this one ends).
+			p.mu.Lock()
+			if p.live == 0 {
+				p.running = false
+				p.mu.Unlock()
+				return
+			}
+			_ = p.file.SetReadDeadline(time.Time{})
+			p.mu.Unlock()
+			continue
 		}
 		for _, ev := range events[:n] {
 			// Looked up one at a time: an earlier callback may have

@@ -222,3 +222,36 @@ func TestReset(t *testing.T) {
 		t.Fatalf("got error %v (eof %v), want ECONNRESET", r.err, r.eof)
 	}
 }
+
+// A poller's goroutine runs only while it watches a socket, and comes back
+// for the next one.
+func TestGoroutineEndsWhenIdle(t *testing.T) {
+	running := func(p *Poller) bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.running
+	}
+	waitRunning := func(p *Poller, want bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for running(p) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("running = %v, want %v", !want, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for range 3 {
+		s, c := pair(t)
+		r := newReader(t, s, 64)
+		r.start(t)
+		p := r.w.p
+		waitRunning(p, true)
+		if _, err := c.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		r.waitFor(t, func() bool { return string(r.got) == "x" })
+		r.w.Stop()
+		waitRunning(p, false)
+	}
+}
