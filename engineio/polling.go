@@ -39,7 +39,19 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		if len(s.queue) > 0 && s.transport == Polling {
+			if !s.postMu.TryLock() {
+				// A POST is delivering. The reference handles a POST in
+				// one tick, so what its packets make the server send goes
+				// out after it, or not at all if a bad packet in it closes
+				// the session: wait for it (postMu comes before mu).
+				s.mu.Unlock()
+				s.postMu.Lock()
+				s.mu.Lock()
+				s.postMu.Unlock()
+				continue
+			}
 			pkts, owned = s.takeForPollLocked(), true
+			s.postMu.Unlock()
 			break
 		}
 		if s.transport != Polling || s.probed {
@@ -144,10 +156,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.refuseTooLarge(w)
 		return
 	}
-	err = s.deliverPost(body)
-	if err != nil && !errors.Is(err, errStop) {
-		s.finish(ReasonParseError, err, packet.Close)
-	}
+	s.deliverPost(body)
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html")
@@ -161,10 +170,14 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 // reference drops a discarded transport's. postMu keeps the switch from
 // landing mid-POST; deferred, so a Handler that panics (net/http recovers
 // it) does not leave it held.
-func (s *Session) deliverPost(body []byte) error {
+//
+// A packet that does not decode closes the session before postMu is
+// released, so a pending poll gets the close, not what the packets before
+// it made the handler send (see servePoll).
+func (s *Session) deliverPost(body []byte) {
 	s.postMu.Lock()
 	defer s.postMu.Unlock()
-	return packet.DecodePayload(body, 0, func(p packet.Packet) error {
+	err := packet.DecodePayload(body, 0, func(p packet.Packet) error {
 		if s.Transport() != Polling {
 			return errStop
 		}
@@ -174,6 +187,9 @@ func (s *Session) deliverPost(body []byte) error {
 		s.waitWhilePaused()
 		return nil
 	})
+	if err != nil && !errors.Is(err, errStop) {
+		s.finish(ReasonParseError, err, packet.Close)
+	}
 }
 
 // refuseTooLarge answers an oversized POST with 413. As with the reference,

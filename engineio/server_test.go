@@ -408,3 +408,47 @@ func TestPanickingHandlerDoesNotBlockPosts(t *testing.T) {
 	}
 	<-done
 }
+
+// echoHandler sends each message back at once, then lingers, as a
+// handler on another goroutine may answer before its POST is done.
+type echoHandler struct{ s *Session }
+
+func (h *echoHandler) OnMessage(data []byte, _ bool) {
+	_ = h.s.Send(SendOptions{}, packet.Packet{Type: packet.Message, Data: append([]byte(nil), data...)})
+	time.Sleep(50 * time.Millisecond) // time enough for a pending poll to take it
+}
+
+func (*echoHandler) OnClose(string, error) {}
+
+// A bad packet closes the session with what the packets before it sent
+// still unsent, as in the reference (one tick for the whole POST): the
+// pending poll gets the close packet alone.
+func TestBadPacketInPostWinsOverItsReplies(t *testing.T) {
+	srv := NewServer(Options{PingInterval: time.Hour})
+	srv.OnConnection(func(s *Session) { s.SetHandler(&echoHandler{s: s}) })
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close(context.Background(), "")
+	sid := handshake(t, hs)
+	url := hs.URL + "/?EIO=4&transport=polling&sid=" + sid
+	polled := make(chan string, 1)
+	go func() {
+		res, err := hs.Client().Get(url)
+		if err != nil {
+			polled <- err.Error()
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		polled <- string(b)
+	}()
+	time.Sleep(100 * time.Millisecond) // the poll is pending
+	res, err := hs.Client().Post(url, "text/plain", strings.NewReader("4a\x1e9\x1e4b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := <-polled; got != "1" {
+		t.Fatalf("pending poll got %q, want the close packet alone", got)
+	}
+}
