@@ -50,7 +50,8 @@ type Adapter interface {
 	Broadcast(p *parser.Packet, opts *BroadcastOptions)
 	// BroadcastWithAck sends p to the selected sockets, asking each for an
 	// acknowledgement. onCount is called once per node with the number of
-	// sockets reached there; onAck once per acknowledgement.
+	// sockets reached there; onAck once per acknowledgement, where the
+	// acknowledgement arrives (a connection's reader), so it must not block.
 	BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(n int), onAck func(res Args))
 	// ServerCount returns the number of nodes, this one included.
 	ServerCount(ctx context.Context) (int, error)

@@ -45,6 +45,9 @@ func TestFloodPausesReads(t *testing.T) {
 		mu.Lock()
 		cl := client
 		mu.Unlock()
+		if cl == nil {
+			return false // CONNECT is answered before OnConnection runs
+		}
 		cl.wmu.Lock()
 		defer cl.wmu.Unlock()
 		return cl.paused && len(cl.work)-cl.head < n

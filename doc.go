@@ -18,7 +18,9 @@
 // Handlers run one at a time per client connection, in the order the
 // packets arrived, on a goroutine that exists only while there is work.
 // Acknowledgements from the client are matched where they arrive, so a
-// handler may block in EmitWithAck.
+// handler may block in EmitWithAck (as long as the client does not send
+// 256 more events meanwhile: then the connection's reads pause, the
+// acknowledgement among them).
 //
 // Typed handlers (func(msg string, ack sockio.Ack)) decode arguments with
 // encoding/json; raw handlers (func(*sockio.Event)) see the JSON as sent,

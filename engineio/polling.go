@@ -38,20 +38,8 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			pkts = one[:]
 			break
 		}
-		if len(s.queue) > 0 && s.transport == Polling {
-			if !s.postMu.TryLock() {
-				// A POST is delivering. The reference handles a POST in
-				// one tick, so what its packets make the server send goes
-				// out after it, or not at all if a bad packet in it closes
-				// the session: wait for it (postMu comes before mu).
-				s.mu.Unlock()
-				s.postMu.Lock()
-				s.mu.Lock()
-				s.postMu.Unlock()
-				continue
-			}
+		if len(s.queue) > 0 && s.transport == Polling && !s.delivering {
 			pkts, owned = s.takeForPollLocked(), true
-			s.postMu.Unlock()
 			break
 		}
 		if s.transport != Polling || s.probed {
@@ -171,12 +159,17 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 // landing mid-POST; deferred, so a Handler that panics (net/http recovers
 // it) does not leave it held.
 //
-// A packet that does not decode closes the session before postMu is
-// released, so a pending poll gets the close, not what the packets before
-// it made the handler send (see servePoll).
+// The reference handles a POST in one tick: what its packets make the
+// server send goes out after it, and not at all if a bad packet in it
+// closes the session. So while a POST delivers (s.delivering), a pending
+// poll waits, and a packet that does not decode closes the session before
+// the poll is let go. A POST paused by its Handler lets polls go meanwhile:
+// the replies it waits for may be what unblocks the Handler.
 func (s *Session) deliverPost(body []byte) {
 	s.postMu.Lock()
 	defer s.postMu.Unlock()
+	s.setDelivering(true)
+	defer s.setDelivering(false)
 	err := packet.DecodePayload(body, 0, func(p packet.Packet) error {
 		if s.Transport() != Polling {
 			return errStop
@@ -184,12 +177,25 @@ func (s *Session) deliverPost(body []byte) {
 		if !s.onPacket(p) {
 			return errStop
 		}
-		s.waitWhilePaused()
+		if s.paused.Load() {
+			s.setDelivering(false)
+			s.waitWhilePaused()
+			s.setDelivering(true)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		s.finish(ReasonParseError, err, packet.Close)
 	}
+}
+
+func (s *Session) setDelivering(on bool) {
+	s.mu.Lock()
+	s.delivering = on
+	if !on {
+		s.wakePollLocked()
+	}
+	s.mu.Unlock()
 }
 
 // refuseTooLarge answers an oversized POST with 413. As with the reference,

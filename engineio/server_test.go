@@ -452,3 +452,69 @@ func TestBadPacketInPostWinsOverItsReplies(t *testing.T) {
 		t.Fatalf("pending poll got %q, want the close packet alone", got)
 	}
 }
+
+// pauseHandler pauses its session at "pause" and answers every message.
+type pauseHandler struct {
+	s   *Session
+	got chan string
+}
+
+func (h *pauseHandler) OnMessage(data []byte, _ bool) {
+	if string(data) == "pause" {
+		h.s.PauseReading()
+	}
+	_ = h.s.Send(SendOptions{}, packet.Packet{Type: packet.Message, Data: append([]byte("re:"), data...)})
+	h.got <- string(data)
+}
+
+func (*pauseHandler) OnClose(string, error) {}
+
+// A POST paused by its Handler does not hold back the replies: a pending
+// poll gets them, and the rest of the POST is delivered on resume.
+func TestPausedPostLetsPollsGo(t *testing.T) {
+	srv := NewServer(Options{PingInterval: time.Hour})
+	hc := make(chan *pauseHandler, 1)
+	srv.OnConnection(func(s *Session) {
+		h := &pauseHandler{s: s, got: make(chan string, 4)}
+		s.SetHandler(h)
+		hc <- h
+	})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close(context.Background(), "")
+	sid := handshake(t, hs)
+	h := <-hc
+	url := hs.URL + "/?EIO=4&transport=polling&sid=" + sid
+	posted := make(chan error, 1)
+	go func() {
+		res, err := hs.Client().Post(url, "text/plain", strings.NewReader("4pause\x1e4after"))
+		if err == nil {
+			res.Body.Close()
+		}
+		posted <- err
+	}()
+	if got := <-h.got; got != "pause" {
+		t.Fatalf("first message %q", got)
+	}
+	res, err := hs.Client().Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(body) != "4re:pause" {
+		t.Fatalf("poll during the pause got %q", body)
+	}
+	select {
+	case got := <-h.got:
+		t.Fatalf("%q delivered while paused", got)
+	case <-time.After(100 * time.Millisecond):
+	}
+	h.s.ResumeReading()
+	if got := <-h.got; got != "after" {
+		t.Fatalf("after resume: %q", got)
+	}
+	if err := <-posted; err != nil {
+		t.Fatal(err)
+	}
+}

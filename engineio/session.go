@@ -13,7 +13,9 @@ import (
 
 // Handler receives a session's events. The engine calls OnMessage from one
 // goroutine at a time, in arrival order; a handler that blocks holds up the
-// session's reads (and so its heartbeat), so it should hand work off.
+// session's reads (and so its heartbeat), so it should hand work off. A
+// NonBlockingHandler must never block: it would hold up every session
+// read by the same poller.
 type Handler interface {
 	// OnMessage is called for each message packet. data is only valid
 	// during the call.
@@ -68,8 +70,8 @@ type Session struct {
 	// while it switches the transport: the Handler then never sees a POST
 	// and the websocket at once, and a POST still running when the switch
 	// comes ends before the websocket's first packet. Lock order: postMu,
-	// then mu. A POST that blocks in the Handler (a full work queue) holds
-	// the upgrade back with it; clients send the upgrade packet only after
+	// then mu. A POST whose Handler paused it (PauseReading) holds the
+	// upgrade back with it; clients send the upgrade packet only after
 	// their POST was answered, so only a non-standard one can meet that.
 	postMu sync.Mutex
 
@@ -80,9 +82,10 @@ type Session struct {
 	spare       []frame
 	queuedBytes int
 
-	poll      chan struct{} // non-nil while a GET is pending
-	pollFinal packet.Type   // answer to a pending GET once the session is closed
-	posting   func()        // non-nil while a POST is read; calling it aborts that POST
+	poll       chan struct{} // non-nil while a GET is pending
+	pollFinal  packet.Type   // answer to a pending GET once the session is closed
+	posting    func()        // non-nil while a POST is read; calling it aborts that POST
+	delivering bool          // a POST is handing its packets over (see deliverPost)
 
 	ws       *wsconn.Conn
 	flushing bool // a websocket writer goroutine is draining the queue
@@ -165,8 +168,10 @@ func (s *Session) Send(opts SendOptions, pkts ...packet.Packet) error {
 	}
 	if !s.fits(pkts) {
 		s.mu.Unlock()
-		// No flush: the queue is what the client failed to take.
-		s.finish(ReasonSlowConsumer, ErrQueueFull, packet.Close)
+		// No flush: the queue is what the client failed to take. On a
+		// goroutine: the caller may be a poller (a handler's OnMessage),
+		// which must not wait for the close frame.
+		go s.finish(ReasonSlowConsumer, ErrQueueFull, packet.Close)
 		return ErrQueueFull
 	}
 	s.enqueueLocked(opts, pkts...)
@@ -339,10 +344,11 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	}
 }
 
-// PauseReading stops the delivery of the client's messages after the one
-// being delivered, until ResumeReading; meanwhile the peer is pushed back
-// by TCP flow control (or its POST waits). A Handler that cannot keep up
-// calls it instead of blocking in OnMessage. Heartbeats are not read
+// PauseReading stops the delivery of the client's messages until
+// ResumeReading: called from OnMessage, after the message being delivered;
+// from elsewhere, after at most one more. Meanwhile the peer is pushed
+// back by TCP flow control (or its POST waits). A Handler that cannot keep
+// up calls it instead of blocking in OnMessage. Heartbeats are not read
 // either, so a handler should not stay paused for a whole ping timeout.
 func (s *Session) PauseReading() {
 	s.mu.Lock()

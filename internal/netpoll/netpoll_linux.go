@@ -17,9 +17,9 @@ import (
 // connections on one goroutine.
 const maxPollers = 8
 
-// Poller runs the callbacks of the sockets it watches, one at a time, on a
+// poller runs the callbacks of the sockets it watches, one at a time, on a
 // goroutine of its own.
-type Poller struct {
+type poller struct {
 	epfd int
 	file *os.File // epfd, as seen by the runtime poller
 	rc   syscall.RawConn
@@ -38,53 +38,62 @@ type slot struct {
 	fn  func()
 }
 
-// Watch is a socket's registration with a Poller.
+// Watch is a socket's registration with a poller.
 type Watch struct {
-	p   *Poller
+	p   *poller
 	rc  syscall.RawConn
 	id  uint32
 	gen uint32
 }
 
 var (
-	once    sync.Once
-	pollers []*Poller
-	initErr error
-	next    atomic.Uint32
+	pollersMu sync.Mutex
+	pollers   []*poller // made on first use, then kept for the process
+	next      atomic.Uint32
 )
 
 // Start watches rc: fn is called on a poller's goroutine whenever the
 // socket has bytes to read, or its peer closed or reset it, until Stop.
 // fn must not block: every socket of its poller waits for it. It may call
 // Stop (and hand the socket to a goroutine of its own) or leave bytes
-// unread, in which case it is called again at once.
+// unread, in which case it is called again on the poller's next round.
 func Start(rc syscall.RawConn, fn func()) (*Watch, error) {
 	if rc == nil {
 		return nil, ErrUnsupported
 	}
-	once.Do(startPollers)
-	if initErr != nil {
-		return nil, initErr
+	ps, err := getPollers()
+	if err != nil {
+		return nil, err
 	}
-	p := pollers[next.Add(1)%uint32(len(pollers))]
-	return p.add(rc, fn)
+	return ps[next.Add(1)%uint32(len(ps))].add(rc, fn)
 }
 
-// startPollers makes one poller per core (up to maxPollers). A poller's
-// goroutine runs only while it has sockets to watch.
-func startPollers() {
+// getPollers makes one poller per core (up to maxPollers) on first use;
+// a failure is returned and tried again next time. A poller's goroutine
+// runs only while it has sockets to watch.
+func getPollers() ([]*poller, error) {
+	pollersMu.Lock()
+	defer pollersMu.Unlock()
+	if pollers != nil {
+		return pollers, nil
+	}
 	n := min(runtime.GOMAXPROCS(0), maxPollers)
+	ps := make([]*poller, 0, n)
 	for range n {
 		p, err := newPoller()
 		if err != nil {
-			initErr = err
-			return
+			for _, p := range ps {
+				_ = p.file.Close()
+			}
+			return nil, err
 		}
-		pollers = append(pollers, p)
+		ps = append(ps, p)
 	}
+	pollers = ps
+	return ps, nil
 }
 
-func newPoller() (*Poller, error) {
+func newPoller() (*poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create epoll instance: %w", err)
@@ -100,10 +109,10 @@ func newPoller() (*Poller, error) {
 		_ = f.Close()
 		return nil, fmt.Errorf("failed to watch epoll instance: %w", err)
 	}
-	return &Poller{epfd: epfd, file: f, rc: rc}, nil
+	return &poller{epfd: epfd, file: f, rc: rc}, nil
 }
 
-func (p *Poller) add(rc syscall.RawConn, fn func()) (*Watch, error) {
+func (p *poller) add(rc syscall.RawConn, fn func()) (*Watch, error) {
 	p.mu.Lock()
 	var id uint32
 	if n := len(p.free); n > 0 {
@@ -118,6 +127,7 @@ func (p *Poller) add(rc syscall.RawConn, fn func()) (*Watch, error) {
 	p.live++
 	if !p.running {
 		p.running = true
+		_ = p.file.SetReadDeadline(time.Time{}) // the last goroutine's wake-up
 		go p.run()
 	}
 	p.mu.Unlock()
@@ -138,7 +148,7 @@ func (p *Poller) add(rc syscall.RawConn, fn func()) (*Watch, error) {
 }
 
 // release frees a live slot; it reports false if it was already free.
-func (p *Poller) release(id, gen uint32) bool {
+func (p *poller) release(id, gen uint32) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := &p.slots[id]
@@ -170,7 +180,7 @@ func (w *Watch) Stop() {
 }
 
 // lookup returns the callback of a live registration, or nil.
-func (p *Poller) lookup(id, gen uint32) func() {
+func (p *poller) lookup(id, gen uint32) func() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if int(id) >= len(p.slots) || p.slots[id].gen != gen {
@@ -179,7 +189,7 @@ func (p *Poller) lookup(id, gen uint32) func() {
 	return p.slots[id].fn
 }
 
-func (p *Poller) run() {
+func (p *poller) run() {
 	events := make([]syscall.EpollEvent, 128)
 	for {
 		var n int
@@ -188,22 +198,23 @@ func (p *Poller) run() {
 			return n > 0 // none: park until the runtime sees epfd readable
 		})
 		if err != nil {
-			if !errors.Is(err, os.ErrDeadlineExceeded) {
-				p.mu.Lock() // not expected: the next Start tries again
-				p.running = false
-				p.mu.Unlock()
-				return
-			}
-			// release found no socket left. Decided under mu, where Start
-			// counts a new one in (and starts a goroutine if this one ends).
+			// release found no socket left (the deadline), or something
+			// unexpected: either way, end if there is nothing to watch.
+			// Decided under mu, where add counts a new socket in (and
+			// starts a goroutine if this one ends).
 			p.mu.Lock()
 			if p.live == 0 {
 				p.running = false
 				p.mu.Unlock()
 				return
 			}
-			_ = p.file.SetReadDeadline(time.Time{})
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				_ = p.file.SetReadDeadline(time.Time{})
+			}
 			p.mu.Unlock()
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				time.Sleep(time.Millisecond) // never seen; do not spin on it
+			}
 			continue
 		}
 		for _, ev := range events[:n] {

@@ -226,12 +226,12 @@ func TestReset(t *testing.T) {
 // A poller's goroutine runs only while it watches a socket, and comes back
 // for the next one.
 func TestGoroutineEndsWhenIdle(t *testing.T) {
-	running := func(p *Poller) bool {
+	running := func(p *poller) bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return p.running
 	}
-	waitRunning := func(p *Poller, want bool) {
+	waitRunning := func(p *poller, want bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
 		for running(p) != want {

@@ -21,7 +21,7 @@ var ErrInvalidUTF8 = errors.New("websocket text message is not valid UTF-8")
 
 // ErrIdle is returned by WaitData, once enabled with ReturnWhenIdle, when
 // no byte has arrived for the set time. Nothing is lost: the caller should
-// go on (WaitData, then Read) from a fresh goroutine. A
+// go on (WaitData, then Read) from a fresh goroutine, or Watch. A
 // goroutine's stack grows while it handles messages and the runtime cannot
 // shrink it below 4 KiB while it is parked deep in a read, so handing the
 // wait to a new goroutine (2 KiB) halves the stack of an idle connection.
@@ -42,10 +42,11 @@ var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); re
 //     the runtime can shrink its stack to the minimum;
 //   - allocates a message that arrives in one read at its size, once.
 //
-// It still makes the read that says EAGAIN before parking. Skipping it
+// Read still makes the read that says EAGAIN before parking. Skipping it
 // after a short read (as libuv does) is not safe under Go's edge-triggered
 // poller: a FIN that came with the data raises no further edge, and the
-// connection would never see its EOF (FuzzFrameReader found it).
+// connection would never see its EOF (FuzzFrameReader found it). Reads
+// from a poller (poll.go) skip it: that poller is level-triggered.
 type frameReader struct {
 	c     *Conn
 	rc    syscall.RawConn
@@ -66,6 +67,7 @@ type frameReader struct {
 	// failure found there is kept in err, with the close frame it calls
 	// for in closing, for the next Read to send and report.
 	err      error
+	readErr  error  // what FillNow's read met, for read1 to return
 	deferred bool   // in ReadBuffered: closing keeps the close frame
 	closing  []byte // a close frame's body, not yet sent
 	mustSend bool   // closing is set (it may be empty: no status code)
@@ -88,14 +90,19 @@ func (c *Conn) ReturnWhenIdle(d time.Duration) {
 // Read reads the next data message; pings are answered and a close is
 // echoed, as the library does.
 func (fr *frameReader) Read() (MessageType, []byte, error) {
-	if fr.err != nil {
+	var (
+		typ MessageType
+		msg []byte
+		err = fr.err // a failure FillNow or ReadBuffered found
+	)
+	if err != nil {
 		if fr.mustSend {
 			fr.mustSend = false
 			_ = fr.c.writeControl(opClose, fr.closing, time.Now().Add(time.Second))
 		}
-		return 0, nil, fr.err
+	} else {
+		typ, msg, err = fr.next()
 	}
-	typ, msg, err := fr.next()
 	if err != nil && fr.buf != nil {
 		// The connection is done for: whatever is buffered is never read.
 		readBufPool.Put(fr.buf)
@@ -369,7 +376,7 @@ func (fr *frameReader) consume(n int) {
 // needs little stack. Only WaitData returns ErrIdle: Read may be inside a
 // fragmented message, which must not be dropped.
 func (c *Conn) WaitData() error {
-	if c.rr == nil || c.rr.buf != nil || c.rr.err != nil {
+	if c.rr == nil || c.rr.buf != nil || c.rr.err != nil || c.rr.readErr != nil {
 		return nil
 	}
 	c.rr.mayIdle = true
@@ -386,7 +393,7 @@ func (fr *frameReader) read(dst []byte) (int, error) {
 			_ = fr.c.nc.SetReadDeadline(time.Now().Add(fr.idleAfter))
 			fr.armed, fr.active = true, false
 		}
-		n, err := fr.read1(dst)
+		n, err := fr.read1(dst, true)
 		if err == nil || !fr.armed || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return n, err
 		}
@@ -407,7 +414,13 @@ func (fr *frameReader) read(dst []byte) (int, error) {
 	}
 }
 
-func (fr *frameReader) read1(dst []byte) (int, error) {
+// read1 makes one read into dst or the buffer. With wait, it waits for
+// bytes; without, it reports syscall.EAGAIN when none are there.
+func (fr *frameReader) read1(dst []byte, wait bool) (int, error) {
+	if fr.readErr != nil {
+		fr.releaseEmpty()
+		return 0, fr.readErr
+	}
 	if fr.rc == nil {
 		return fr.readConn(dst)
 	}
@@ -417,7 +430,7 @@ func (fr *frameReader) read1(dst []byte) (int, error) {
 		n, rerr = readFD(fd, fr.space(dst))
 		if rerr == syscall.EAGAIN {
 			fr.releaseEmpty()
-			return false
+			return !wait
 		}
 		return true
 	})
@@ -427,6 +440,8 @@ func (fr *frameReader) read1(dst []byte) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err
+	case rerr == syscall.EAGAIN:
+		return 0, rerr
 	case rerr != nil:
 		return 0, fmt.Errorf("failed to read websocket: %w", rerr)
 	case n <= 0:
