@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Profiles sockio (bench/goserver, pinned to core 0, GOMAXPROCS=1) under
-# the echo and broadcast scenarios of compare.sh, with the load generator on
+# the echo, broadcast and connect scenarios of compare.sh, with the load generator on
 # core 1: a CPU profile and heap profiles taken while the load runs, and
 # their `go tool pprof -top` summaries; then the heap and Go memory split of
 # IDLE_N idle connections. Bounded: about 1.5 minutes.
 #
-#   bash bench/profile.sh            # 100 echo clients; broadcast to 10,000; 10,000 idle
+#   bash bench/profile.sh            # 100 echo clients; broadcast to 10,000; connects in rounds of 5,000; 10,000 idle
 #   BC_N=2000 IDLE_N=2000 bash bench/profile.sh
 #
 # Output in bench/results/profile/: <scenario>.cpu.pprof, <scenario>.heap.pprof,
@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 ECHO_C=${ECHO_C:-100}
 BC_N=${BC_N:-10000}
 IDLE_N=${IDLE_N:-10000}
+CONN_N=${CONN_N:-5000}
 SECS=${SECS:-10}
 OUT=bench/results/profile
 mkdir -p "$OUT"
@@ -79,6 +80,21 @@ profile() {
 
 profile echo echo -c "$ECHO_C" -warmup 1s -duration $((SECS + 6))s
 WARM_WAIT=${BC_WARM_WAIT:-8} profile broadcast broadcast -n "$BC_N" -singles 0 -warmup 1s -duration $((SECS + 8))s
+# Connection churn: rounds of CONN_N connects (each round's connections
+# close before the next), profiled for SECS seconds from the first one.
+start_server
+curl -sf --max-time $((SECS + 10)) -o "$OUT/connect.cpu.pprof" "http://$pprof/debug/pprof/profile?seconds=$SECS" &
+CPID=$!
+end=$((SECONDS + SECS))
+while ((SECONDS < end)); do
+  timeout 60 taskset -c 1 "$WORK/sockio" bench connect -n "$CONN_N" -settle 0s -addr "$addr" -pid "$SPID" -label sockio \
+    -brief -out "$OUT/runs.jsonl" -timeout 50s >"$WORK/load.out" 2>&1 || echo "profile.sh: connect load failed" >&2
+done
+wait "$CPID" || echo "profile.sh: connect profile failed" >&2
+cat "$WORK/load.out"
+stop_server
+go tool pprof -top -nodecount=30 "$WORK/goserver" "$OUT/connect.cpu.pprof" >"$OUT/connect.cpu.top.txt" 2>/dev/null
+echo "== connect: CPU"; sed -n '1,18p' "$OUT/connect.cpu.top.txt"
 
 # Idle connections: heap profile and the Go memory split (/debug/gc answers
 # with heap_inuse, stack_inuse and goroutines after a collection).
@@ -87,8 +103,9 @@ curl -sf --max-time 10 "http://$addr/debug/gc" >"$WORK/before.json"
 timeout 60 taskset -c 1 "$WORK/sockio" bench connect -n "$IDLE_N" -settle 12s -addr "$addr" -pid "$SPID" -label sockio \
   -gc-url "http://$addr/debug/gc" -brief -out "$OUT/runs.jsonl" -timeout 50s >"$WORK/load.out" 2>&1 &
 LPID=$!
-for _ in $(seq 300); do # until every connection has its reader (the settle keeps them open)
-  n=$(curl -sf --max-time 5 "http://$pprof/debug/pprof/goroutine?debug=1" | sed -n 's/^goroutine profile: total //p') || true
+port=${addr##*:}
+for _ in $(seq 300); do # until every connection is up (the settle keeps them open)
+  n=$(ss -Htn state established "( sport = :$port )" 2>/dev/null | wc -l) || true
   ((${n:-0} >= IDLE_N)) && break
   sleep 0.2
 done
