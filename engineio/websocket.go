@@ -248,7 +248,12 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 			s.wakePollLocked()
 			s.mu.Unlock()
 		case p.Type == packet.Upgrade:
-			timeout.Stop()
+			if !timeout.Stop() {
+				// The timeout fired as the packet came: ws is closed, or about
+				// to be; switching to it would leave the session unread.
+				s.endUpgrade(ws)
+				return
+			}
 			s.postMu.Lock() // a POST delivering now finishes first
 			s.mu.Lock()
 			if s.state == stateClosed {
