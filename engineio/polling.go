@@ -38,11 +38,13 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			pkts = one[:]
 			break
 		}
-		if len(s.queue) > 0 && s.transport == Polling && !s.delivering {
-			pkts, owned = s.takeForPollLocked(), true
-			break
-		}
-		if s.transport != Polling || s.probed {
+		if len(s.queue) > 0 && s.transport == Polling {
+			if !s.delivering {
+				pkts, owned = s.takeForPollLocked(), true
+				break
+			}
+			// A POST is handing its packets over: wait (see deliverPost).
+		} else if s.transport != Polling || s.probed {
 			// Upgrading or upgraded: release the client's poll so it can pause.
 			one[0] = frame{Packet: packet.Packet{Type: packet.Noop}}
 			pkts = one[:]

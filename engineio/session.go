@@ -13,8 +13,9 @@ import (
 
 // Handler receives a session's events. The engine calls OnMessage from one
 // goroutine at a time, in arrival order; a handler that blocks holds up the
-// session's reads (and so its heartbeat), so it should hand work off. A
-// NonBlockingHandler must never block: it would hold up every session
+// session's reads (and so its heartbeat), so it should hand work off; over
+// polling it also holds back the pending poll, which waits for the POST.
+// A NonBlockingHandler must never block: it would hold up every session
 // read by the same poller.
 type Handler interface {
 	// OnMessage is called for each message packet. data is only valid
@@ -167,10 +168,13 @@ func (s *Session) Send(opts SendOptions, pkts ...packet.Packet) error {
 		return ErrClosed
 	}
 	if !s.fits(pkts) {
+		// No flush: the queue is what the client failed to take. Closing
+		// from now on (later sends fail), finished on a goroutine: the
+		// caller may be a poller (a handler's OnMessage), which must not
+		// wait for the close frame.
+		s.state = stateClosing
+		s.closeReason, s.closeErr = ReasonSlowConsumer, ErrQueueFull
 		s.mu.Unlock()
-		// No flush: the queue is what the client failed to take. On a
-		// goroutine: the caller may be a poller (a handler's OnMessage),
-		// which must not wait for the close frame.
 		go s.finish(ReasonSlowConsumer, ErrQueueFull, packet.Close)
 		return ErrQueueFull
 	}

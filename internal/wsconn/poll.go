@@ -43,7 +43,7 @@ func (c *Conn) Watch(onReadable func()) error {
 	case c.closed:
 		return net.ErrClosed
 	case c.watch != nil:
-		return errors.New("websocket connection already watched")
+		return errWatched
 	}
 	w, err := netpoll.Start(c.rc, onReadable)
 	if err != nil {
@@ -53,7 +53,10 @@ func (c *Conn) Watch(onReadable func()) error {
 	return nil
 }
 
-var errWatchBuffered = errors.New("websocket connection has bytes buffered: Read them first")
+var (
+	errWatchBuffered = errors.New("websocket connection has bytes buffered: Read them first")
+	errWatched       = errors.New("websocket connection already watched")
+)
 
 // Unwatch ends Watch; onReadable is not called after it returns, unless
 // from a call already under way on another goroutine.

@@ -161,14 +161,25 @@ func TestPolledReadMatchesRead(t *testing.T) {
 		"64-bit length":  {0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4},
 		"empty":          nil,
 		"many in a read": bytes.Repeat(clientFrame(true, 1, []byte("4hello")), 1000),
+		// Around the 4 KiB read buffer (a 126-65535 byte payload has an
+		// 8-byte header): ending exactly at its end, one byte past it,
+		// after a small message (the buffer is compacted), and a header
+		// cut by its end.
+		"buffer-sized":   clientFrame(true, 2, bytes.Repeat([]byte{1}, readBufSize-8)),
+		"one past":       clientFrame(true, 2, bytes.Repeat([]byte{1}, readBufSize-7)),
+		"small then big": cat(clientFrame(true, 1, []byte("4a")), clientFrame(true, 2, bytes.Repeat([]byte{1}, readBufSize-12))),
+		"header cut":     cat(clientFrame(true, 2, bytes.Repeat([]byte{1}, readBufSize-12)), clientFrame(true, 2, bytes.Repeat([]byte{2}, 300))),
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) { comparePolled(t, ln, in, 128, 0, 0) })
-		if len(in) < 1000 {
-			// Frames cut anywhere: the poller waits for the rest of one
-			// that fits its buffer, and hands larger ones to Read.
-			t.Run(name+" in pieces", func(t *testing.T) { comparePolled(t, ln, in, 128, 3, 200*time.Microsecond) })
+		t.Run(name+" no limit", func(t *testing.T) { comparePolled(t, ln, in, 1<<16, 0, 0) })
+		// Frames cut anywhere: the poller waits for the rest of one that
+		// fits its buffer, and hands larger ones to Read.
+		chunk := 3
+		if len(in) > 1000 {
+			chunk = 997
 		}
+		t.Run(name+" in pieces", func(t *testing.T) { comparePolled(t, ln, in, 1<<16, chunk, 200*time.Microsecond) })
 	}
 }
 
