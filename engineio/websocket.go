@@ -55,10 +55,11 @@ func (s *Session) watchWebSocket(ws *wsconn.Conn) {
 }
 
 // onReadable is the poller's callback: it delivers the messages that the
-// bytes there now complete, without waiting for anything. What would wait
-// (a frame larger than the read buffer, a control frame to answer, a
-// failure to report, a handler that asked for a pause) goes to a reading
-// goroutine, which hands the connection back once it is idle.
+// bytes there now complete, without waiting for anything; the start of a
+// message that fits the read buffer waits there for the rest. What would
+// wait (a larger message, a control frame to answer, a failure to report,
+// a handler that asked for a pause) goes to a reading goroutine, which
+// hands the connection back once it is idle.
 func (s *Session) onReadable(ws *wsconn.Conn) {
 	if ws.FillNow() {
 		for !s.paused.Load() {
