@@ -43,12 +43,13 @@ const idleHandoff = time.Second
 // is read from a shared poller (onReadable), so an idle connection holds
 // no goroutine; otherwise, or where there is no poller, it gets a reading
 // goroutine of its own. Bytes already buffered (an upgrade's probe may
-// leave some) go to the goroutine too: the poller only hears of new ones.
+// leave some) go to the goroutine too: Watch refuses them, as the poller
+// only hears of new ones.
 func (s *Session) watchWebSocket(ws *wsconn.Conn) {
 	s.mu.Lock()
 	_, nonBlocking := s.handler.(NonBlockingHandler)
 	s.mu.Unlock()
-	if nonBlocking && !ws.NeedsReader() && ws.Watch(func() { s.onReadable(ws) }) == nil {
+	if nonBlocking && ws.Watch(func() { s.onReadable(ws) }) == nil {
 		return
 	}
 	go s.readWebSocket(ws)

@@ -64,8 +64,9 @@ type frameReader struct {
 	mayIdle   bool          // in WaitData: ErrIdle may be returned
 
 	// Reads from a poller (see poll.go) never wait, not even to write: a
-	// failure found there is kept in err, with the close frame it calls
-	// for in closing, for the next Read to send and report.
+	// message ReadBuffered finds broken is kept in err, with the close
+	// frame it calls for in closing, for the next Read to send and report;
+	// an error FillNow's read met is kept in readErr, for read1.
 	err      error
 	readErr  error  // what FillNow's read met, for read1 to return
 	deferred bool   // in ReadBuffered: closing keeps the close frame
@@ -93,7 +94,7 @@ func (fr *frameReader) Read() (MessageType, []byte, error) {
 	var (
 		typ MessageType
 		msg []byte
-		err = fr.err // a failure FillNow or ReadBuffered found
+		err = fr.err // a failure ReadBuffered found (FillNow's reach read1)
 	)
 	if err != nil {
 		if fr.mustSend {
