@@ -238,6 +238,8 @@ func (c *Client) connect(p *parser.Packet) {
 		c.connectError(name, &ConnectError{Message: "Invalid namespace"})
 		return
 	}
+	// nsp is held for s: a refused s gives it back here, a connected one
+	// when it leaves (finishClose).
 	s := newSocket(nsp, c, auth)
 	var missed []*parser.Packet
 	if ro := c.server.opts.ConnectionStateRecovery; ro != nil {
@@ -250,6 +252,7 @@ func (c *Client) connect(p *parser.Packet) {
 		if err := nsp.connect(s); err != nil {
 			nsp.adapter.DelAll(s.id) // rooms a recovery may have restored
 			c.connectError(name, err)
+			c.server.releaseNamespace(nsp, false)
 			return
 		}
 	}
@@ -257,6 +260,7 @@ func (c *Client) connect(p *parser.Packet) {
 	if c.closed {
 		c.mu.Unlock()
 		nsp.adapter.DelAll(s.id)
+		c.server.releaseNamespace(nsp, false)
 		return
 	}
 	if i := c.socketIndexLocked(name); i >= 0 {

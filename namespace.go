@@ -28,6 +28,19 @@ type Namespace struct {
 
 	ids atomic.Uint64 // ack ids, shared by all sockets so a broadcast needs one
 
+	// refs counts the sockets that hold the namespace: connected, or
+	// between the server's lookup and the end of their CONNECT. A child
+	// namespace is removed (CleanupEmptyChildNamespaces) only at zero, so
+	// a socket never joins a namespace the server has let go of. It only
+	// grows under the server's lock (read or write) and the removal checks
+	// it under the write lock.
+	refs atomic.Int64
+	// keepUntil and keepTimer hold an empty child namespace while a
+	// session left in it may be recovered; under the server's lock.
+	keepUntil time.Time
+	keepTimer *time.Timer
+	closeOnce sync.Once // the adapter is closed once: by a cleanup or by Close
+
 	mu           sync.RWMutex
 	sockets      map[string]*Socket
 	middlewares  []func(*Socket) error
@@ -41,6 +54,12 @@ func newNamespace(srv *Server, name string) *Namespace {
 	n.adapter = srv.adapterFactory(n)
 	return n
 }
+
+// DefaultMaxNamespaceNameBytes is the default of
+// Options.MaxNamespaceNameBytes.
+const DefaultMaxNamespaceNameBytes = 256
+
+func (n *Namespace) closeAdapter() { n.closeOnce.Do(func() { _ = n.adapter.Close() }) }
 
 // Name is the namespace's name.
 func (n *Namespace) Name() string { return n.name }
@@ -282,7 +301,8 @@ func (p *ParentNamespace) OnConnection(fn func(s *Socket)) {
 	p.mu.Unlock()
 }
 
-// Children returns the namespaces created so far.
+// Children returns the child namespaces that exist now (all those created
+// so far, unless Options.CleanupEmptyChildNamespaces removes empty ones).
 func (p *ParentNamespace) Children() []*Namespace {
 	p.mu.RLock()
 	defer p.mu.RUnlock()

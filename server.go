@@ -23,6 +23,7 @@ type Server struct {
 	nsps    map[string]*Namespace
 	parents []*ParentNamespace
 	def     *Namespace
+	closed  bool // Close was called: no more timers for namespaces
 
 	workers workerPool
 }
@@ -52,7 +53,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Of returns the namespace name, creating it on first use. A name without
-// a leading slash gets one.
+// a leading slash gets one. For the name of a child namespace that a
+// parent created, it returns that child, which CleanupEmptyChildNamespaces
+// may later remove.
 func (srv *Server) Of(name string) *Namespace {
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
@@ -84,14 +87,22 @@ func (srv *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
 }
 
 // namespaceFor finds the namespace a client asks for, creating a dynamic
-// child if a parent matches; nil if there is none.
+// child if a parent matches; nil if there is none. The namespace returned
+// is held for the client's socket (see Namespace.refs): the caller must
+// hand the hold to the socket or give it back with releaseNamespace.
 func (srv *Server) namespaceFor(name string, auth map[string]any) *Namespace {
 	srv.mu.RLock()
 	n := srv.nsps[name]
+	if n != nil {
+		n.refs.Add(1) // under the lock: a cleanup cannot slip in between
+	}
 	parents := srv.parents
 	srv.mu.RUnlock()
 	if n != nil {
 		return n
+	}
+	if len(name) > srv.opts.MaxNamespaceNameBytes {
+		return nil // not even shown to a match function
 	}
 	for _, p := range parents {
 		if !p.match(name, auth) {
@@ -106,13 +117,78 @@ func (srv *Server) namespaceFor(name string, auth map[string]any) *Namespace {
 			p.children[name] = n
 			p.mu.Unlock()
 		}
+		n.refs.Add(1)
 		srv.mu.Unlock()
 		return n
 	}
 	return nil
 }
 
-// Namespaces returns the namespaces that exist now.
+// releaseNamespace gives back a hold namespaceFor took, when the socket
+// leaves or is refused. The last one of a child namespace removes it if
+// the server cleans up empty children; keep (a session left for recovery)
+// delays that until the session can no longer be recovered.
+func (srv *Server) releaseNamespace(n *Namespace, keep bool) {
+	if n.parent == nil || !srv.opts.CleanupEmptyChildNamespaces {
+		n.refs.Add(-1)
+		return
+	}
+	if keep && srv.opts.ConnectionStateRecovery != nil {
+		// Whether or not it is the last: a later socket leaving for good
+		// must not take this one's session with it.
+		srv.keepNamespace(n, srv.opts.ConnectionStateRecovery.MaxDisconnectionDuration)
+	}
+	if n.refs.Add(-1) == 0 {
+		srv.removeIfEmpty(n)
+	}
+}
+
+// keepNamespace keeps n for at least d, then removes it if it is empty
+// then. One timer per namespace, pushed back as sockets leave.
+func (srv *Server) keepNamespace(n *Namespace, d time.Duration) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.closed || srv.nsps[n.name] != n {
+		return
+	}
+	if until := time.Now().Add(d); until.After(n.keepUntil) {
+		n.keepUntil = until
+	}
+	if n.keepTimer == nil {
+		n.keepTimer = time.AfterFunc(d, func() { srv.removeIfEmpty(n) })
+	} else {
+		n.keepTimer.Reset(time.Until(n.keepUntil))
+	}
+}
+
+// removeIfEmpty removes child namespace n from the server and its parent
+// and closes its adapter, unless a socket holds it (connected, or
+// connecting) or it is kept for recovery.
+func (srv *Server) removeIfEmpty(n *Namespace) {
+	srv.mu.Lock()
+	if n.refs.Load() > 0 || srv.nsps[n.name] != n || time.Now().Before(n.keepUntil) {
+		srv.mu.Unlock()
+		return
+	}
+	delete(srv.nsps, n.name)
+	if n.keepTimer != nil {
+		n.keepTimer.Stop()
+	}
+	n.parent.mu.Lock()
+	if n.parent.children[n.name] == n {
+		delete(n.parent.children, n.name)
+	}
+	n.parent.mu.Unlock()
+	srv.mu.Unlock()
+	// On its own goroutine: this runs on a client's worker, and a cluster
+	// adapter's Close waits for its requests, whose callbacks may need
+	// that worker.
+	go n.closeAdapter()
+}
+
+// Namespaces returns the namespaces that exist now: those created with Of,
+// and the children parents created for clients (see
+// Options.CleanupEmptyChildNamespaces).
 func (srv *Server) Namespaces() []*Namespace {
 	srv.mu.RLock()
 	defer srv.mu.RUnlock()
@@ -129,9 +205,17 @@ func (srv *Server) Namespaces() []*Namespace {
 // their connections' workers, possibly just after Close returns. The HTTP
 // server that serves srv is the caller's to shut down.
 func (srv *Server) Close(ctx context.Context) error {
+	srv.mu.Lock()
+	srv.closed = true
+	for _, n := range srv.nsps {
+		if n.keepTimer != nil {
+			n.keepTimer.Stop()
+		}
+	}
+	srv.mu.Unlock()
 	err := srv.engine.Close(ctx, ReasonServerShuttingDown)
 	for _, n := range srv.Namespaces() {
-		_ = n.adapter.Close()
+		n.closeAdapter()
 	}
 	srv.workers.close()
 	return err

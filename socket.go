@@ -581,6 +581,8 @@ func (s *Socket) finishClose(reason string) {
 		fn(reason)
 	}
 	s.nsp.notifyDisconnect(s, reason)
+	// Last, so that disconnect handlers still find the namespace whole.
+	s.nsp.server.releaseNamespace(s.nsp, s.pid != "" && recoverableReasons[reason])
 }
 
 // onEvent dispatches an EVENT packet; it runs on the client's worker.

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sockio/sockio/internal/utf8text"
 )
 
 // A placeholder stands for the attachment numbered num:
@@ -33,7 +35,8 @@ var errTooDeep = errors.New("socket.io: value nested too deeply (cycle?)")
 // []byte values, at top level or anywhere inside []any and map[string]any,
 // become placeholders, and the slices themselves (not copies) are returned
 // as attachments, in order. json.RawMessage values are checked to be valid
-// and copied verbatim. Everything else goes through encoding/json, with HTML
+// and copied verbatim, but for bytes that are not UTF-8, which become
+// U+FFFD (as anywhere in the result). Everything else goes through encoding/json, with HTML
 // escaping off, as JSON.stringify does; []byte inside other types (struct
 // fields, typed slices) is therefore base64 text, not an attachment. Map keys
 // are sorted, like encoding/json.
@@ -51,6 +54,14 @@ func EncodeData(dst []byte, args []any) (data []byte, attachments [][]byte, err 
 		}
 	}
 	e.buf = append(e.buf, ']')
+	if out := e.buf[len(dst):]; !utf8.Valid(out) {
+		// Only a json.RawMessage or a MarshalJSON result can hold bytes
+		// that are not UTF-8 (strings are coerced). They are repaired as a
+		// polling peer would read them: a websocket peer closes on such a
+		// text frame (1007), and a broadcast would take every listener
+		// with it. The reference cannot send them at all.
+		e.buf = append(e.buf[:len(dst)], utf8text.Repair(out)...)
+	}
 	return e.buf, e.atts, nil
 }
 

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"unicode/utf8"
+
+	"github.com/sockio/sockio/internal/utf8text"
 )
 
 // DecodeText decodes one WebSocket text frame or one polling record.
@@ -11,7 +14,9 @@ import (
 // slice. Otherwise the first byte is the type digit and Data aliases b.
 //
 // Errors wrap ErrEmpty, ErrUnknownType or ErrBadBase64. The data of text
-// packets is not checked for UTF-8 validity.
+// packets is not checked for UTF-8 validity: over WebSocket the transport
+// refuses a text frame that is not UTF-8 (close 1007), and DecodePayload
+// repairs polling records.
 func DecodeText(b []byte) (Packet, error) {
 	if len(b) == 0 {
 		return Packet{}, ErrEmpty
@@ -59,6 +64,15 @@ func DecodeBinary(b []byte) Packet {
 // DecodePayload splits a polling POST body on Separator and calls fn with
 // each decoded packet, in order. Packets alias body as DecodeText describes.
 //
+// A payload is text, so it is decoded as UTF-8 the way the reference does
+// it (Node.js reads a POST body with req.setEncoding("utf8"), a browser a
+// GET response as UTF-8 text): in the data of a text packet, each maximal
+// ill-formed subsequence becomes U+FFFD, and such a packet's Data is then
+// a new slice. A server must not hand on bytes that no peer would accept
+// as text: a WebSocket client fails the connection on an invalid UTF-8
+// frame. Base64 records ('b') are left alone; bytes outside the base64
+// alphabet fail them with ErrBadBase64 anyway.
+//
 // It stops at the first error, from decoding or from fn, and returns it
 // wrapped with the zero-based record index; packets before the failing
 // record have already been passed to fn. An empty body or an empty record
@@ -75,10 +89,14 @@ func DecodePayload(body []byte, maxPackets int, fn func(Packet) error) error {
 				maxPackets, ErrTooManyPackets, n, maxPackets)
 		}
 	}
+	valid := utf8.Valid(body) // once: most bodies are, and then every record is
 	for i := 0; ; i++ {
 		rec, rest, more := bytes.Cut(body, []byte{Separator})
 		p, err := DecodeText(rec)
 		if err == nil {
+			if !valid && !p.Binary {
+				p.Data = utf8text.Repair(p.Data)
+			}
 			err = fn(p)
 		}
 		if err != nil {

@@ -18,8 +18,12 @@
 //	4hello\x1e2\x1e4world
 //	4hello\x1ebAQIDBA==
 //
-// The codec does not check that text data is valid UTF-8 (the transport
-// does) and does not escape 0x1e inside text data: per the spec, text data
-// must not contain the separator, so callers building payloads must not put
-// it there (JSON encoders escape it as \u001e).
+// Text data must be UTF-8. DecodeText leaves that check to the WebSocket
+// transport (a text frame that is not UTF-8 closes the connection with
+// 1007, as the reference's ws library does); DecodePayload, for polling,
+// replaces ill-formed sequences with U+FFFD, as the reference's UTF-8
+// decoding of the HTTP body does. The codec does not escape 0x1e inside
+// text data: per the spec, text data must not contain the separator, so
+// callers building payloads must not put it there (JSON encoders escape it
+// as \u001e).
 package packet

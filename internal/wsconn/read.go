@@ -16,7 +16,8 @@ import (
 )
 
 // ErrInvalidUTF8 is returned by Read for a text message that is not valid
-// UTF-8; the peer is sent close 1007, as RFC 6455 8.1 asks.
+// UTF-8, on every kind of connection (compressed or not, server or client);
+// the peer is sent close 1007, as RFC 6455 8.1 asks.
 var ErrInvalidUTF8 = errors.New("websocket text message is not valid UTF-8")
 
 // ErrIdle is returned by WaitData, once enabled with ReturnWhenIdle, when
@@ -341,6 +342,15 @@ func (fr *frameReader) tooBig() error {
 
 func (fr *frameReader) badUTF8() error {
 	fr.sendClose(websocket.CloseInvalidFramePayloadData, "")
+	return ErrInvalidUTF8
+}
+
+// failUTF8 is badUTF8 for a connection read by the library (compression,
+// or a client), which leaves UTF-8 to the application: the peer gets close
+// 1007, as from the frame reader, and later writes fail.
+func (c *Conn) failUTF8() error {
+	_ = c.c.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
 	return ErrInvalidUTF8
 }
 

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -151,6 +152,9 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 			return 0, nil, ErrMessageTooBig
 		}
 		return 0, nil, err
+	}
+	if typ == websocket.TextMessage && !utf8.Valid(data) {
+		return 0, nil, c.failUTF8() // gorilla does not check text
 	}
 	return MessageType(typ), data, nil
 }

@@ -126,7 +126,9 @@ func (c *Conn) readLoop(t *wsTransport) {
 		p, err := t.read()
 		if err != nil {
 			var de *errDecode
-			if errors.As(err, &de) || errors.Is(err, wsconn.ErrMessageTooBig) {
+			if errors.As(err, &de) || errors.Is(err, wsconn.ErrMessageTooBig) || errors.Is(err, wsconn.ErrInvalidUTF8) {
+				// Text that is not UTF-8 (closed with 1007) is an error of
+				// the transport, as the reference client's ws reports it.
 				c.fail(ReasonTransportError, err)
 			} else {
 				// A closed socket, with or without a close frame, is a
