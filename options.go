@@ -28,6 +28,25 @@ type Options struct {
 	ConnectionStateRecovery *RecoveryOptions
 	// MaxAttachments bounds the binary attachments of one packet (default 10).
 	MaxAttachments int
+	// CleanupEmptyChildNamespaces removes a namespace that a parent
+	// (OfFunc, OfRegexp) created for a client once its last socket has
+	// left, or its only connection attempt was refused: it leaves
+	// Namespaces and its parent's Children and its adapter is closed, as
+	// with the reference's cleanupEmptyChildNamespaces. Off by default, as
+	// there: then every name a client gets created is kept until the
+	// server closes, so clients that make up names grow the server without
+	// bound. With ConnectionStateRecovery on, a namespace is kept while a
+	// socket that left it may still come back (MaxDisconnectionDuration).
+	CleanupEmptyChildNamespaces bool
+	// MaxNamespaceNameBytes bounds the name, in bytes, of a namespace a
+	// parent may create for a client (default 256). A longer name is
+	// refused with the "Invalid namespace" connect error before any
+	// parent's match function runs, and nothing is created. The reference
+	// has no bound but its 1 MB message limit; names are identifiers
+	// ("/tenant-<uuid>" is 44 bytes), and 256 keeps a name smaller than
+	// the namespace it names. Namespaces the server created with Of are
+	// reached whatever their length.
+	MaxNamespaceNameBytes int
 
 	// Engine.IO options; see package engineio for each.
 	PingInterval       time.Duration
@@ -43,6 +62,12 @@ type Options struct {
 	MaxBufferedPackets int
 	MaxBufferedBytes   int
 	WriteTimeout       time.Duration
+	MaxHeaderBytes     int
+	MaxURLBytes        int
+	PostTimeout        time.Duration
+	// AllowedOrigins: empty allows every origin, as the reference does;
+	// engineio.SameOrigin alone allows same-origin pages only.
+	AllowedOrigins []string
 }
 
 func (o Options) withDefaults() Options {
@@ -60,6 +85,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Adapter == nil {
 		o.Adapter = func(n *Namespace) Adapter { return NewMemoryAdapter(n) }
+	}
+	if o.MaxNamespaceNameBytes <= 0 {
+		o.MaxNamespaceNameBytes = DefaultMaxNamespaceNameBytes
 	}
 	return o
 }
@@ -79,5 +107,9 @@ func (o *Options) engine() engineio.Options {
 		MaxBufferedPackets: o.MaxBufferedPackets,
 		MaxBufferedBytes:   o.MaxBufferedBytes,
 		WriteTimeout:       o.WriteTimeout,
+		MaxHeaderBytes:     o.MaxHeaderBytes,
+		MaxURLBytes:        o.MaxURLBytes,
+		PostTimeout:        o.PostTimeout,
+		AllowedOrigins:     o.AllowedOrigins,
 	}
 }

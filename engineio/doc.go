@@ -11,6 +11,15 @@
 // queue drained by one writer; a consumer that lets the queue fill up is
 // disconnected with reason "slow consumer" instead of growing memory.
 //
+// What a client sends is bounded too, by default as Node.js bounds it for
+// the reference: a request's head (MaxHeaderBytes, 431) and target
+// (MaxURLBytes, 414), what a session keeps of its handshake, a polling POST
+// body in size (MaxHTTPBufferSize, 413) and in time (PostTimeout), and,
+// when AllowedOrigins is set, the browser origins that may connect (403).
+// The http.Server that serves it should still set ReadHeaderTimeout,
+// IdleTimeout and a MaxHeaderBytes of its own: a head is read, and an idle
+// connection kept, before this handler is reached.
+//
 // The layer above (package sockio) registers with OnConnection and receives
 // a session's messages through its Handler, in arrival order.
 package engineio

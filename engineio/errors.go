@@ -47,6 +47,7 @@ var (
 	ErrPollAborted     = errors.New("engineio: poll request closed prematurely")
 	ErrBadHeartbeat    = errors.New("engineio: ping from client (invalid heartbeat direction)")
 	ErrBinaryBody      = errors.New("engineio: binary polling body (Engine.IO 4 sends base64 text)")
+	ErrPostTimeout     = errors.New("engineio: polling POST body not read within PostTimeout")
 )
 
 // writeError answers a refused request as the reference does: JSON

@@ -42,7 +42,54 @@ type Options struct {
 	MaxBufferedBytes   int
 	// WriteTimeout bounds one WebSocket write (default 10s).
 	WriteTimeout time.Duration
+
+	// MaxHeaderBytes bounds a request's head: its request line and header
+	// fields, counted as sent over HTTP/1.1 (default 16 KiB, the limit of
+	// Node.js's HTTP server, so what the reference accepts is accepted
+	// here). A larger head is refused with 431, as Node.js does, whatever
+	// the http.Server's own MaxHeaderBytes (1 MB by default). It also
+	// bounds what a session keeps of its handshake's headers (see
+	// Handshake.Header).
+	MaxHeaderBytes int
+	// MaxURLBytes bounds a request's target, path and query (default
+	// 8 KiB, the request-line limit of nginx and Apache). A longer one is
+	// refused with 414. It also bounds what a session keeps of its
+	// handshake's query (see Handshake.Query).
+	MaxURLBytes int
+	// PostTimeout bounds the read of one polling POST body, from the time
+	// its head was read (default PingInterval + PingTimeout: a client
+	// cannot answer a ping while its one POST is pending, so a slower POST
+	// outlives its session anyway). A body not read in time closes the
+	// session (ErrPostTimeout) and the connection. An http.Server whose
+	// ReadTimeout is shorter keeps it. The read also ends when the session
+	// does. The deadline needs a ResponseWriter that supports
+	// http.ResponseController (net/http's do, and middleware with Unwrap).
+	PostTimeout time.Duration
+	// AllowedOrigins lists the browser origins that may use the server:
+	// handshakes, websocket upgrades and polling requests whose Origin
+	// header is not allowed are refused with 403 (code 4, "Forbidden").
+	// Entries are "https://app.example.com" (that origin exactly),
+	// "app.example.com" (that host over http or https), "*.example.com" or
+	// "https://*.example.com" (any subdomain), "null" (the opaque origin of
+	// sandboxed frames and file: pages) or "*" (any origin). A request whose
+	// Origin names the host it was sent to (its Host header) is always
+	// allowed, so SameOrigin alone allows same-origin pages only. Requests
+	// without an Origin header (Go, Node.js and other non-browser clients)
+	// are allowed: the check protects browser users from other sites'
+	// pages, a non-browser client can send any Origin it likes. Behind a
+	// proxy that rewrites the Host header, list the public origin.
+	//
+	// Empty allows every origin, as the reference does. When CORS is nil,
+	// AllowedOrigins also answers CORS: the listed origins are reflected
+	// with credentials ("*" answers "*", without credentials); same-origin
+	// pages need no CORS.
+	AllowedOrigins []string
 }
+
+// SameOrigin, as the only entry of AllowedOrigins, allows same-origin
+// browser requests and no other origin (requests without an Origin header
+// stay allowed).
+const SameOrigin = "'self'"
 
 // Cookie configures the session cookie (the reference's cookie option).
 type Cookie struct {
@@ -84,6 +131,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 10 * time.Second
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = 16 << 10
+	}
+	if o.MaxURLBytes <= 0 {
+		o.MaxURLBytes = 8 << 10
+	}
+	if o.PostTimeout <= 0 {
+		o.PostTimeout = o.PingInterval + o.PingTimeout
 	}
 	if o.PerMessageDeflate != nil && o.PerMessageDeflate.Threshold <= 0 {
 		d := *o.PerMessageDeflate

@@ -2,8 +2,10 @@ package engineio
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -108,17 +110,25 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := http.NewResponseController(w)
 	s.mu.Lock()
+	if s.state == stateClosed {
+		// It ended since ServeHTTP found it: nothing would cut this read.
+		s.mu.Unlock()
+		writeError(w, CodeUnknownSID, "")
+		return
+	}
 	if s.posting != nil {
-		abortFirst := s.posting
+		// Under mu: once the first POST has returned, its connection may
+		// be reading its next request, which this must not cut.
+		s.posting()
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest)
-		abortFirst()
 		s.finish(ReasonTransportError, ErrPollOverlap, packet.Close)
 		return
 	}
 	// A second POST while this one runs cuts this one off, as the
 	// reference does: expiring the read deadline ends its body read.
 	s.posting = func() { _ = rc.SetReadDeadline(time.Now()) }
+	s.postReading = true // and the end of the session cuts it off too
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -131,7 +141,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.refuseTooLarge(w)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	body, err := s.readPost(rc, r, max)
 	if err != nil {
 		s.finish(ReasonTransportError, err, packet.Close)
 		// Drop the connection rather than answer: the request is broken.
@@ -153,6 +163,38 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", "2")
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
+}
+
+// readPost reads a POST body, up to max+1 bytes, within PostTimeout: a
+// body trickled in would else hold its connection, goroutine and buffer
+// for as long as the client likes.
+func (s *Session) readPost(rc *http.ResponseController, r *http.Request, max int64) ([]byte, error) {
+	timeout := s.srv.opts.PostTimeout
+	var deadline time.Time
+	// An http.Server's ReadTimeout is a deadline net/http has set already:
+	// keep it when it is the shorter.
+	if hs, _ := r.Context().Value(http.ServerContextKey).(*http.Server); hs == nil || hs.ReadTimeout <= 0 || hs.ReadTimeout > timeout {
+		deadline = time.Now().Add(timeout)
+		if rc.SetReadDeadline(deadline) != nil {
+			deadline = time.Time{} // not supported by this ResponseWriter
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	s.mu.Lock()
+	s.postReading = false
+	s.mu.Unlock()
+	if !deadline.IsZero() {
+		// Read: what follows (delivery, the answer, net/http's background
+		// read) is not the body's to bound.
+		_ = rc.SetReadDeadline(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(deadline) {
+			err = fmt.Errorf("%w (%v): %w", ErrPostTimeout, timeout, err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("engineio: read polling POST body: %w", err)
+	}
+	return body, nil
 }
 
 // deliverPost hands a POST's packets to the session. Once upgraded, the

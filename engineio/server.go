@@ -18,8 +18,9 @@ import (
 // path the clients use (by default "/engine.io/" or, under Socket.IO,
 // "/socket.io/"); it does not look at the path itself.
 type Server struct {
-	opts   Options
-	onConn func(*Session)
+	opts    Options
+	onConn  func(*Session)
+	origins *origins // AllowedOrigins, parsed; nil allows all
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -31,7 +32,12 @@ type Server struct {
 
 // NewServer returns a server with opts, defaults filled in.
 func NewServer(opts Options) *Server {
-	return &Server{opts: opts.withDefaults(), sessions: make(map[string]*Session)}
+	opts = opts.withDefaults()
+	o := parseOrigins(opts.AllowedOrigins)
+	if o != nil && opts.CORS == nil {
+		opts.CORS = o.cors()
+	}
+	return &Server{opts: opts, origins: o, sessions: make(map[string]*Session)}
 }
 
 // Options returns the options in force, defaults filled in.
@@ -57,16 +63,25 @@ func (srv *Server) Session(id string) *Session {
 
 // ServeHTTP serves the Engine.IO protocol.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.checkHead(w, r) {
+		return
+	}
 	if srv.opts.CORS != nil && srv.opts.CORS.apply(w, r) {
 		return
 	}
-	q := r.URL.Query()
-	transport := q.Get("transport")
 	upgrade := wsconnIsUpgrade(r)
 	refuse := writeError
 	if upgrade {
 		refuse = writeUpgradeError
 	}
+	// Every request, not only handshakes: a page of another origin must not
+	// drive a session it learnt the id of either.
+	if !srv.origins.allowed(r) {
+		refuse(w, CodeForbidden, "")
+		return
+	}
+	q := r.URL.Query()
+	transport := q.Get("transport")
 	if !srv.opts.allows(transport) {
 		refuse(w, CodeUnknownTransport, "")
 		return
@@ -136,11 +151,11 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		srv:       srv,
 		transport: transport,
 		hs: Handshake{
-			// Kept, not cloned: net/http never touches a request's headers
-			// once its handler has returned, and a clone would double
-			// what every connection holds for its whole life.
-			Header:     r.Header,
-			Query:      q, // parsed once, by ServeHTTP
+			// Compact copies, bounded (see keepValues): the request's own
+			// maps cost several times their bytes, and a session keeps them
+			// for its whole life.
+			Header:     keepValues(r.Header, srv.opts.MaxHeaderBytes, keptHeaders),
+			Query:      keepValues(q, srv.opts.MaxURLBytes, keptQuery),
 			RemoteAddr: r.RemoteAddr,
 			Host:       r.Host,
 			URL:        requestURI(r),

@@ -39,7 +39,15 @@ type NonBlockingHandler interface {
 
 // Handshake describes the request that opened a session.
 type Handshake struct {
-	Header     http.Header
+	// Header is a copy of the request's header fields, bounded by
+	// Options.MaxHeaderBytes (each field counted with what it costs to
+	// keep): the fields applications read (Cookie, Authorization,
+	// User-Agent, Origin, Referer, the X-Forwarded ones, Accept-Language)
+	// are kept first, then the others in name order, each whole or not at
+	// all. Only a head near the limit or of very many fields loses some.
+	Header http.Header
+	// Query is a copy of the request's query, bounded the same way by
+	// Options.MaxURLBytes.
 	Query      url.Values
 	RemoteAddr string
 	Host       string
@@ -83,10 +91,11 @@ type Session struct {
 	spare       []frame
 	queuedBytes int
 
-	poll       chan struct{} // non-nil while a GET is pending
-	pollFinal  packet.Type   // answer to a pending GET once the session is closed
-	posting    func()        // non-nil while a POST is read; calling it aborts that POST
-	delivering bool          // a POST is handing its packets over (see deliverPost)
+	poll        chan struct{} // non-nil while a GET is pending
+	pollFinal   packet.Type   // answer to a pending GET once the session is closed
+	posting     func()        // non-nil while a POST is served; calling it aborts its body read
+	postReading bool          // that POST is reading its body: finish aborts it
+	delivering  bool          // a POST is handing its packets over (see deliverPost)
 
 	ws       *wsconn.Conn
 	flushing bool // a websocket writer goroutine is draining the queue
@@ -328,6 +337,13 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	s.timer.Stop()
 	s.resumeLocked() // a paused reader goes on, to find the end
 	ws, probe, h, done := s.ws, s.probeWS, s.handler, s.done
+	if s.postReading {
+		// A POST still reading its body would else hold its connection
+		// until the body's deadline, long after its session. Under mu, so
+		// that it is still reading: a connection that has moved on to its
+		// next request must not be cut.
+		s.posting()
+	}
 	s.wakePollLocked()
 	clear(s.queue)
 	s.queue, s.spare, s.queuedBytes = nil, nil, 0
