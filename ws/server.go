@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/fastaccept"
 	"github.com/sockio/sockio/internal/wsconn"
 )
 
@@ -197,6 +198,12 @@ func (s *Server) broadcast(typ MessageType, p []byte) int {
 
 // ListenAndServe listens on the TCP address addr and serves WebSocket
 // connections on every path. It returns ErrServerClosed after Shutdown.
+//
+// The HTTP server it runs reads a handshake request under
+// HandshakeTimeout, closes a keep-alive connection after 6 s without a
+// next request (a client may send plain requests first, and each would
+// otherwise hold a descriptor for good), and answers 431 to a request
+// head over 16 KiB: the limits of sockio.Serve.
 func (s *Server) ListenAndServe(addr string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -209,6 +216,7 @@ func (s *Server) ListenAndServe(addr string) error {
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: orDur(s.HandshakeTimeout, 10*time.Second)}
+	fastaccept.SetDefaults(hs) // IdleTimeout and MaxHeaderBytes
 	s.mu.Lock()
 	if s.shutdown || s.http != nil {
 		s.mu.Unlock()

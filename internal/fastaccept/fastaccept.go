@@ -11,9 +11,11 @@
 // accept profile.
 //
 // The shortcut takes only what it is sure to serve as net/http would: a
-// complete HTTP/1.1 GET head with CRLF line ends, one valid Host, no body
-// and no Expect, and nothing sent after the head. Anything else, and every
-// TLS connection, is net/http's, with the bytes already read replayed.
+// complete HTTP/1.1 GET head with CRLF line ends, one valid Host, header
+// names and values net/http's server accepts, no body and no Expect, and
+// nothing sent after the head. Anything else, and every TLS connection, is
+// net/http's, with the bytes already read replayed and the header timeout
+// that started at the accept: net/http does not start a second one.
 package fastaccept
 
 import (
@@ -34,7 +36,9 @@ import (
 )
 
 // maxHead bounds the request head the shortcut reads. A longer one (large
-// cookies, say) goes to net/http, which has its own limit.
+// cookies, say) goes to net/http, which answers 431 past hs.MaxHeaderBytes.
+// net/http reads up to MaxHeaderBytes + 4 KiB, so the shortcut never
+// takes a head that net/http would refuse as too large.
 const maxHead = 4096
 
 var headPool = sync.Pool{New: func() any { b := make([]byte, maxHead); return &b }}
@@ -96,12 +100,17 @@ type server struct {
 // anything else is passed to net/http with the bytes already read.
 func (s *server) serveConn(c net.Conn) {
 	if _, ok := c.(*tls.Conn); ok {
-		s.cl.hand(c, nil)
+		s.cl.hand(c, nil, time.Time{})
 		return
 	}
 	if !s.cl.track(c) { // the server is closing
 		_ = c.Close()
 		return
+	}
+	var deadline time.Time // the head's, kept across a hand-over
+	if d := s.headTimeout(); d > 0 {
+		deadline = time.Now().Add(d)
+		_ = c.SetReadDeadline(deadline)
 	}
 	req, bp, n, err := s.readHead(c)
 	s.cl.untrack(c)
@@ -113,7 +122,7 @@ func (s *server) serveConn(c net.Conn) {
 		return
 	}
 	if req == nil {
-		s.cl.hand(c, (*bp)[:n])
+		s.cl.hand(c, (*bp)[:n], deadline)
 		headPool.Put(bp)
 		return
 	}
@@ -123,13 +132,11 @@ func (s *server) serveConn(c net.Conn) {
 }
 
 // readHead reads the first request head into a pooled buffer and parses
-// it. req is nil, with the n bytes read in *bp, when the request is not
-// one for the shortcut; err is set when nothing can be served (a
-// timeout, or a peer that closed without a byte).
+// it, under the read deadline the caller set. req is nil, with the n
+// bytes read in *bp, when the request is not one for the shortcut; err is
+// set when nothing can be served (a timeout, or a peer that closed
+// without a byte).
 func (s *server) readHead(c net.Conn) (req *http.Request, bp *[]byte, n int, err error) {
-	if d := s.headTimeout(); d > 0 {
-		_ = c.SetReadDeadline(time.Now().Add(d))
-	}
 	bp = headPool.Get().(*[]byte)
 	buf := *bp
 	end := -1
@@ -163,7 +170,7 @@ func (s *server) readHead(c net.Conn) (req *http.Request, bp *[]byte, n int, err
 	p.br.Reset(nil)
 	p.src.Reset(nil)
 	parserPool.Put(p)
-	if perr != nil || !shortcut(r) || hostLines(buf[:end]) != 1 || !validHost(r.Host) {
+	if perr != nil || !shortcut(r) || hostLines(buf[:end]) != 1 || !validHost(r.Host) || !validHeader(r.Header) {
 		return nil, bp, n, nil
 	}
 	r.RemoteAddr = c.RemoteAddr().String()
@@ -205,6 +212,51 @@ func hostLines(head []byte) int {
 		head = head[min(i+2, len(head)):]
 	}
 	return k
+}
+
+// validHeader applies the checks net/http's server makes after
+// http.ReadRequest, which does not make them: textproto accepts a name
+// with a space in it ("X A: 1") for clients' sake, and the server refuses
+// it with 400. A head that fails goes to net/http, for that 400.
+func validHeader(h http.Header) bool {
+	for k, vv := range h {
+		if !validFieldName(k) {
+			return false
+		}
+		for _, v := range vv {
+			if !validFieldValue(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validFieldName: a token (RFC 9110 section 5.1), as httpguts.ValidHeaderFieldName.
+func validFieldName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// validFieldValue: no control character but space and tab (RFC 9110
+// section 5.5; bytes from 0x80 are obs-text, allowed), as
+// httpguts.ValidHeaderFieldValue.
+func validFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // validHost is a conservative reading of RFC 7230's Host: host or host:port
@@ -253,8 +305,10 @@ func (s *server) serveUpgrade(c net.Conn, req *http.Request) {
 	h.ServeHTTP(w, req)
 }
 
+// headTimeout is net/http's: ReadHeaderTimeout, or ReadTimeout when that
+// is zero; no timeout when the result is not positive.
 func (s *server) headTimeout() time.Duration {
-	if s.hs.ReadHeaderTimeout > 0 {
+	if s.hs.ReadHeaderTimeout != 0 {
 		return s.hs.ReadHeaderTimeout
 	}
 	return s.hs.ReadTimeout

@@ -13,7 +13,8 @@ import (
 // FuzzServeConn sends arbitrary bytes as a connection's first request, then
 // half-closes. Whatever they are, the server must end the exchange (no
 // hang, no panic), and the shortcut may only take a complete upgrade head
-// with nothing after it.
+// with nothing after it, that net/http alone (the same bytes to a plain
+// hs.Serve) serves too rather than refusing.
 func FuzzServeConn(f *testing.F) {
 	f.Add([]byte("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"))
 	f.Add([]byte("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\x81\x80abcd"))
@@ -41,30 +42,48 @@ func FuzzServeConn(f *testing.F) {
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 2 * time.Second}
 	go func() { _ = Serve(ln, hs) }()
 	f.Cleanup(func() { _ = hs.Close() })
+	ref, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	refhs := &http.Server{Handler: h, ReadHeaderTimeout: 2 * time.Second}
+	go func() { _ = refhs.Serve(ref) }()
+	f.Cleanup(func() { _ = refhs.Close() })
 	f.Fuzz(func(t *testing.T, in []byte) {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
+		out, ok := exchange(t, ln.Addr().String(), in)
+		if !ok || !bytes.Equal(out, []byte("fast")) {
+			return
 		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		if _, err := c.Write(in); err != nil {
-			return // the server may close early on garbage
+		end := bytes.Index(in, []byte("\r\n\r\n"))
+		if !bytes.HasPrefix(in, []byte("GET ")) || end+4 != len(in) {
+			t.Fatalf("the shortcut took %q", in)
 		}
-		_ = c.(*net.TCPConn).CloseWrite()
-		out, err := io.ReadAll(c)
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				t.Fatalf("no end to the exchange for %q", in)
-			}
-			return // a reset: the server closed on unread bytes
-		}
-		if bytes.Equal(out, []byte("fast")) {
-			end := bytes.Index(in, []byte("\r\n\r\n"))
-			if !bytes.HasPrefix(in, []byte("GET ")) || end+4 != len(in) {
-				t.Fatalf("the shortcut took %q", in)
-			}
+		if out, ok := exchange(t, ref.Addr().String(), in); ok && !bytes.HasPrefix(out, []byte("HTTP/1.1 200 ")) {
+			t.Fatalf("the shortcut took %q, which net/http answers %.40q", in, out)
 		}
 	})
+}
+
+// exchange sends in on a new connection, half-closes, and reads the
+// answer to the end; ok is false when the server reset the connection.
+func exchange(t *testing.T, addr string, in []byte) (out []byte, ok bool) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(in); err != nil {
+		return nil, false // the server may close early on garbage
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	out, err = io.ReadAll(c)
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("no end to the exchange for %q", in)
+		}
+		return nil, false // a reset: the server closed on unread bytes
+	}
+	return out, true
 }

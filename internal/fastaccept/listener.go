@@ -49,10 +49,14 @@ func (l *chanListener) untrack(c net.Conn) {
 }
 
 // hand passes c to net/http; pre holds bytes already read from it, which
-// net/http reads first. pre is copied: the caller reuses its buffer.
-func (l *chanListener) hand(c net.Conn, pre []byte) {
-	if len(pre) > 0 {
-		c = newPrefixConn(c, bytes.Clone(pre))
+// net/http reads first, and deadline, when set, is the end of the first
+// request head's time (see prefixConn). pre is copied: the caller reuses
+// its buffer.
+func (l *chanListener) hand(c net.Conn, pre []byte, deadline time.Time) {
+	if len(pre) > 0 || !deadline.IsZero() {
+		pc := newPrefixConn(c, bytes.Clone(pre))
+		pc.headDeadline = deadline
+		c = pc
 	}
 	select {
 	case l.conns <- c:
@@ -108,10 +112,18 @@ func (l *chanListener) Addr() net.Addr { return l.ln.Addr() }
 // keeps the methods net/http looks for on a *net.TCPConn: ReadFrom
 // (sendfile), CloseWrite (a clean close after an error response), and
 // SyscallConn once the replayed bytes are consumed.
+//
+// It also keeps the header timeout that started at the accept. net/http
+// starts its own when it gets the connection (its first SetReadDeadline,
+// now + ReadHeaderTimeout); without the clamp, a head trickled until just
+// before the shortcut let go would get a second timeout. The first
+// deadline net/http sets is cut to headDeadline; later ones (the body's,
+// the idle wait's, the next request's) are net/http's own.
 type prefixConn struct {
 	net.Conn
-	mu  sync.Mutex
-	pre []byte
+	mu           sync.Mutex
+	pre          []byte
+	headDeadline time.Time // zero once used, or when there is none
 }
 
 func newPrefixConn(c net.Conn, pre []byte) *prefixConn { return &prefixConn{Conn: c, pre: pre} }
@@ -129,6 +141,31 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 	}
 	c.mu.Unlock()
 	return c.Conn.Read(p)
+}
+
+func (c *prefixConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(c.clamp(t))
+}
+
+func (c *prefixConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetReadDeadline(c.clamp(t))
+}
+
+// clamp returns the earlier of t and the head's deadline the first time,
+// t afterwards. A zero t is no deadline, so the head's wins.
+func (c *prefixConn) clamp(t time.Time) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if dl := c.headDeadline; !dl.IsZero() {
+		c.headDeadline = time.Time{}
+		if t.IsZero() || dl.Before(t) {
+			return dl
+		}
+	}
+	return t
 }
 
 func (c *prefixConn) ReadFrom(r io.Reader) (int64, error) {
