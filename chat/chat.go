@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -28,6 +29,46 @@ type Options struct {
 	DefaultRoom string
 	// Logger reports history failures (default slog.Default()).
 	Logger *slog.Logger
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client, for the per-address rate limits. Default none:
+	// the header is ignored, since anyone can send it, and honouring it
+	// from anyone would let a script claim a new address per connection.
+	// Set it only when every client comes through these proxies.
+	TrustedProxies []netip.Prefix
+	// MaxAddresses bounds the client addresses whose rate limits are
+	// remembered (default 10000, about 3 MB): past it, the address used
+	// least recently is forgotten.
+	MaxAddresses int
+	// ListInterval is the shortest time between two online lists sent
+	// to a room, and between two room lists (default 250 ms): the lists
+	// of a burst of joins are sent once, not once per join.
+	ListInterval time.Duration
+	// HistoryQueue bounds the messages waiting to be written to History
+	// (default 1000). Messages are delivered first and written behind;
+	// when the History is so slow that the queue is full, the oldest
+	// waiting message is left out of the history (and counted in the log).
+	HistoryQueue int
+}
+
+// withDefaults fills in the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.HistorySize <= 0 {
+		o.HistorySize = 100
+	}
+	if o.History == nil {
+		o.History = NewMemoryHistory(o.HistorySize, 0)
+	}
+	if o.MaxMessageLength <= 0 {
+		o.MaxMessageLength = 1000
+	}
+	if o.DefaultRoom == "" {
+		o.DefaultRoom = "lobby"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
 }
 
 // Chat serves the chat events on one namespace.
@@ -40,37 +81,38 @@ type Chat struct {
 	// in the same instant; the names stay usable (private messages then
 	// reach both).
 	claimMu sync.Mutex
+	// orderMu makes "deliver, then queue for the history" one step, so
+	// the history keeps the order in which this node delivered.
+	orderMu sync.Mutex
+
+	limits  *limits
+	lists   *lists
+	history *historyQueue
 }
 
 // New serves the chat on nsp.
 func New(nsp *sockio.Namespace, opts Options) *Chat {
-	if opts.HistorySize <= 0 {
-		opts.HistorySize = 100
-	}
-	if opts.History == nil {
-		opts.History = NewMemoryHistory(opts.HistorySize, 0)
-	}
-	if opts.MaxMessageLength <= 0 {
-		opts.MaxMessageLength = 1000
-	}
-	if opts.DefaultRoom == "" {
-		opts.DefaultRoom = "lobby"
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	c := &Chat{nsp: nsp, opts: opts}
+	opts = opts.withDefaults()
+	c := &Chat{nsp: nsp, opts: opts, limits: newLimits(opts.MaxAddresses)}
+	c.lists = newLists(opts.ListInterval, c.sendLists)
+	c.history = newHistoryQueue(opts.History, opts.Logger, opts.HistoryQueue)
 	nsp.OnConnection(c.onConnection)
 	return c
 }
+
+// Flush waits until every message delivered so far is written to the
+// History (or given up), or ctx ends. Call it after closing the server,
+// so a shutdown keeps the last messages.
+func (c *Chat) Flush(ctx context.Context) error { return c.history.flush(ctx) }
 
 // Welcome is what a client gets on connecting and as the answer to join.
 type Welcome struct {
 	Name      string     `json:"name"`
 	Room      string     `json:"room"`
 	History   []Message  `json:"history"`
-	Users     []User     `json:"users"`
-	Rooms     []RoomInfo `json:"rooms"`
+	Users     []User     `json:"users"` // at most MaxListedUsers
+	UserCount int        `json:"userCount"`
+	Rooms     []RoomInfo `json:"rooms"` // at most MaxListedRooms
 	MaxLength int        `json:"maxLength"`
 }
 
@@ -80,6 +122,14 @@ type textIn struct {
 }
 
 func reply(err string) map[string]any { return map[string]any{"error": err} }
+
+// Refusals of the rate limits.
+const (
+	slowMessages = "slow down: too many messages"
+	slowJoins    = "slow down: too many room changes"
+	slowRenames  = "slow down: too many renames"
+	slowRooms    = "slow down: too many room list requests"
+)
 
 func (c *Chat) context() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 5*time.Second)
@@ -102,36 +152,27 @@ func (c *Chat) onConnection(s *sockio.Socket) {
 		room = c.opts.DefaultRoom
 	}
 	quiet, _ := auth["reconnect"].(bool)
+	// Every event is limited per socket and per client address: a script
+	// opening many sockets shares one address's budget.
+	u := &user{addr: clientAddress(s.Handshake().Address, s.Handshake().Headers, c.opts.TrustedProxies)}
 
 	// Handlers first: events the client buffered while offline come right
 	// after the CONNECT, and must find them.
-	msgs := newLimiter(10, 500*time.Millisecond)
-	var lastTyping time.Time
-	s.On("join", func(name string, ack sockio.Ack) { c.join(s, name, ack) })
-	s.On("message", func(in textIn, ack sockio.Ack) { c.message(s, in, msgs, ack) })
-	s.On("private", func(in textIn, ack sockio.Ack) { c.private(s, in, msgs, ack) })
-	s.On("rename", func(name string, ack sockio.Ack) { c.rename(s, name, ack) })
+	s.On("join", func(name string, ack sockio.Ack) { c.join(s, u, name, ack) })
+	s.On("message", func(in textIn, ack sockio.Ack) { c.message(s, u, in, ack) })
+	s.On("private", func(in textIn, ack sockio.Ack) { c.private(s, u, in, ack) })
+	s.On("rename", func(name string, ack sockio.Ack) { c.rename(s, u, name, ack) })
 	s.On("rooms", func(ack sockio.Ack) {
+		if !c.limits.allow(u.addr, &u.lim, actRooms, time.Now()) {
+			ack(reply(slowRooms))
+			return
+		}
 		ctx, cancel := c.context()
 		defer cancel()
 		ack(roomList(c.snapshot(ctx), c.opts.DefaultRoom))
 	})
-	s.On("typing", func(on bool) {
-		m := memberOf(s.Data())
-		if m == nil {
-			return
-		}
-		// The client throttles too; this bounds what a rogue one costs.
-		if t := time.Now(); on && t.Sub(lastTyping) < time.Second {
-			return
-		} else if on {
-			lastTyping = t
-		} else {
-			lastTyping = time.Time{} // a stop lets the next start through
-		}
-		_ = s.To(roomKey(m.Room)).Volatile().Emit("typing", map[string]any{"room": m.Room, "name": m.Name, "typing": on})
-	})
-	s.On("disconnect", func(reason string) { c.left(s, reason) })
+	s.On("typing", func(on bool) { c.typing(s, u, on) })
+	s.On("disconnect", func(reason string) { c.left(s, u, reason) })
 
 	ctx, cancel := c.context()
 	defer cancel()
@@ -139,10 +180,39 @@ func (c *Chat) onConnection(s *sockio.Socket) {
 	s.Join(roomKey(room))
 	snap := c.snapshot(ctx)
 	_ = s.Emit("welcome", c.welcome(ctx, snap, name, room))
-	if !quiet {
+	// A reconnection is not news. A new connection is, within the
+	// address's budget: past it, a script's connections come in silently.
+	if !quiet && c.limits.allow(u.addr, nil, actAnnounce, time.Now()) {
+		u.announced = true
 		_ = s.To(roomKey(room)).Emit("system", System{Room: room, Text: name + " joined", Time: now()})
 	}
-	c.publish(snap, room)
+	c.lists.changed(true, room)
+}
+
+// user is what the chat keeps about one socket on its node, for its
+// handlers, which run one at a time.
+type user struct {
+	addr      string // the key of its address's rate limits
+	lim       limiter
+	announced bool // its arrival was told, so its departure will be
+}
+
+// typing passes on a typing indicator: a start at most once a second
+// (and within the address's budget), a stop only after a start.
+func (c *Chat) typing(s *sockio.Socket, u *user, on bool) {
+	m := memberOf(s.Data())
+	if m == nil {
+		return
+	}
+	if on {
+		if !c.limits.allow(u.addr, &u.lim, actTyping, time.Now()) {
+			return
+		}
+	} else if !u.lim.typingOn {
+		return
+	}
+	u.lim.typingOn = on
+	_ = s.To(roomKey(m.Room)).Volatile().Emit("typing", map[string]any{"room": m.Room, "name": m.Name, "typing": on})
 }
 
 // claim gives s a free name as close to want as possible and records its
@@ -156,7 +226,7 @@ func (c *Chat) claim(ctx context.Context, s *sockio.Socket, want, clientID, room
 	if err != nil {
 		c.opts.Logger.Warn("chat: fetch sockets", "err", err)
 	}
-	taken := map[string]bool{}
+	taken := names{}
 	for _, rs := range all {
 		m := memberOf(rs.Data)
 		if m == nil || rs.ID == s.ID() {
@@ -166,7 +236,7 @@ func (c *Chat) claim(ctx context.Context, s *sockio.Socket, want, clientID, room
 			rs.Disconnect(true)
 			continue
 		}
-		taken[strings.ToLower(m.Name)] = true
+		taken.add(m.Name)
 	}
 	name := uniqueName(want, taken)
 	s.SetData(&member{Name: name, ClientID: clientID, Room: room})
@@ -202,7 +272,7 @@ func usersIn(snap []*member, room string) []User {
 }
 
 // roomList lists the rooms someone is in, the default room first, then
-// the busiest.
+// the busiest, MaxListedRooms at most.
 func roomList(snap []*member, def string) []RoomInfo {
 	counts := map[string]int{def: 0}
 	for _, m := range snap {
@@ -223,36 +293,42 @@ func roomList(snap []*member, def string) []RoomInfo {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return rooms
+	return rooms[:min(len(rooms), MaxListedRooms)]
 }
 
-// publish sends a room's online list to the room and the room list to
-// everyone.
-func (c *Chat) publish(snap []*member, rooms ...string) {
+// sendLists sends rooms their online lists, and everyone the room list
+// if withRooms; it is the flush of c.lists.
+func (c *Chat) sendLists(rooms []string, withRooms bool) {
+	ctx, cancel := c.context()
+	defer cancel()
+	snap := c.snapshot(ctx)
 	for _, room := range rooms {
 		users := usersIn(snap, room)
-		_ = c.nsp.To(roomKey(room)).Emit("users", map[string]any{"room": room, "users": users, "count": len(users)})
+		_ = c.nsp.To(roomKey(room)).Emit("users", map[string]any{"room": room, "users": users[:min(len(users), MaxListedUsers)], "count": len(users)})
 	}
-	_ = c.nsp.Emit("rooms", roomList(snap, c.opts.DefaultRoom))
+	if withRooms {
+		_ = c.nsp.Emit("rooms", roomList(snap, c.opts.DefaultRoom))
+	}
 }
 
 func (c *Chat) welcome(ctx context.Context, snap []*member, name, room string) Welcome {
-	hist, err := c.opts.History.Recent(ctx, room, c.opts.HistorySize)
+	hist, err := c.history.recent(ctx, room, c.opts.HistorySize)
 	if err != nil {
 		c.opts.Logger.Warn("chat: read history", "room", room, "err", err)
-		hist = []Message{}
 	}
+	users := usersIn(snap, room)
 	return Welcome{
 		Name:      name,
 		Room:      room,
 		History:   hist,
-		Users:     usersIn(snap, room),
+		Users:     users[:min(len(users), MaxListedUsers)],
+		UserCount: len(users),
 		Rooms:     roomList(snap, c.opts.DefaultRoom),
 		MaxLength: c.opts.MaxMessageLength,
 	}
 }
 
-func (c *Chat) join(s *sockio.Socket, want string, ack sockio.Ack) {
+func (c *Chat) join(s *sockio.Socket, u *user, want string, ack sockio.Ack) {
 	m := memberOf(s.Data())
 	if m == nil {
 		return
@@ -262,19 +338,24 @@ func (c *Chat) join(s *sockio.Socket, want string, ack sockio.Ack) {
 		ack(reply("a room name needs letters or digits"))
 		return
 	}
+	if !c.limits.allow(u.addr, &u.lim, actJoin, time.Now()) {
+		ack(reply(slowJoins))
+		return
+	}
 	ctx, cancel := c.context()
 	defer cancel()
 	if room != m.Room {
 		s.Leave(roomKey(m.Room))
 		s.SetData(&member{Name: m.Name, ClientID: m.ClientID, Room: room})
 		s.Join(roomKey(room))
+		u.lim.typingOn = false // a stop would go to the new room
 		_ = c.nsp.To(roomKey(m.Room)).Emit("system", System{Room: m.Room, Text: m.Name + " left", Time: now()})
 		_ = s.To(roomKey(room)).Emit("system", System{Room: room, Text: m.Name + " joined", Time: now()})
 	}
 	snap := c.snapshot(ctx)
 	ack(c.welcome(ctx, snap, m.Name, room))
 	if room != m.Room {
-		c.publish(snap, m.Room, room)
+		c.lists.changed(true, m.Room, room)
 	}
 }
 
@@ -291,31 +372,30 @@ func checkText(text string, limit int) (string, string) {
 	return text, ""
 }
 
-func (c *Chat) message(s *sockio.Socket, in textIn, lim *limiter, ack sockio.Ack) {
+func (c *Chat) message(s *sockio.Socket, u *user, in textIn, ack sockio.Ack) {
 	m := memberOf(s.Data())
 	if m == nil {
 		return
 	}
 	text, problem := checkText(in.Text, c.opts.MaxMessageLength)
-	if problem == "" && !lim.allow(time.Now()) {
-		problem = "slow down: too many messages"
+	if problem == "" && !c.limits.allow(u.addr, &u.lim, actMessage, time.Now()) {
+		problem = slowMessages
 	}
 	if problem != "" {
 		ack(reply(problem))
 		return
 	}
 	msg := Message{ID: newID(), Room: m.Room, From: m.Name, Text: text, Time: now()}
-	ctx, cancel := c.context()
-	defer cancel()
-	// A history failure loses the replay, not the message: deliver anyway.
-	if err := c.opts.History.Append(ctx, msg); err != nil {
-		c.opts.Logger.Warn("chat: append history", "room", m.Room, "err", err)
-	}
+	// Delivered first, written behind: a slow History (Redis away) delays
+	// the replay, never the message.
+	c.orderMu.Lock()
 	_ = s.To(roomKey(m.Room)).Emit("message", msg)
+	c.history.add(msg)
+	c.orderMu.Unlock()
 	ack(map[string]any{"ok": true, "message": msg})
 }
 
-func (c *Chat) private(s *sockio.Socket, in textIn, lim *limiter, ack sockio.Ack) {
+func (c *Chat) private(s *sockio.Socket, u *user, in textIn, ack sockio.Ack) {
 	m := memberOf(s.Data())
 	if m == nil {
 		return
@@ -324,10 +404,10 @@ func (c *Chat) private(s *sockio.Socket, in textIn, lim *limiter, ack sockio.Ack
 	to := cleanName(in.To)
 	switch {
 	case problem != "":
-	case strings.EqualFold(to, m.Name):
+	case sameName(to, m.Name):
 		problem = "that is you"
-	case !lim.allow(time.Now()):
-		problem = "slow down: too many messages"
+	case !c.limits.allow(u.addr, &u.lim, actMessage, time.Now()):
+		problem = slowMessages
 	}
 	if problem != "" {
 		ack(reply(problem))
@@ -341,7 +421,7 @@ func (c *Chat) private(s *sockio.Socket, in textIn, lim *limiter, ack sockio.Ack
 	}
 	var ids []string
 	for _, rs := range all {
-		if t := memberOf(rs.Data); t != nil && rs.ID != s.ID() && strings.EqualFold(t.Name, to) {
+		if t := memberOf(rs.Data); t != nil && rs.ID != s.ID() && sameName(t.Name, to) {
 			ids, to = append(ids, rs.ID), t.Name
 		}
 	}
@@ -354,7 +434,7 @@ func (c *Chat) private(s *sockio.Socket, in textIn, lim *limiter, ack sockio.Ack
 	ack(map[string]any{"ok": true, "message": p})
 }
 
-func (c *Chat) rename(s *sockio.Socket, want string, ack sockio.Ack) {
+func (c *Chat) rename(s *sockio.Socket, u *user, want string, ack sockio.Ack) {
 	m := memberOf(s.Data())
 	if m == nil {
 		return
@@ -368,18 +448,24 @@ func (c *Chat) rename(s *sockio.Socket, want string, ack sockio.Ack) {
 		ack(map[string]any{"ok": true, "name": want})
 		return
 	}
+	if !c.limits.allow(u.addr, &u.lim, actJoin, time.Now()) {
+		ack(reply(slowRenames))
+		return
+	}
 	ctx, cancel := c.context()
 	defer cancel()
 	name := c.claim(ctx, s, want, m.ClientID, m.Room)
 	_ = c.nsp.To(roomKey(m.Room)).Emit("system", System{Room: m.Room, Text: m.Name + " is now " + name, Time: now()})
-	c.publish(c.snapshot(ctx), m.Room)
+	c.lists.changed(false, m.Room)
 	ack(map[string]any{"ok": true, "name": name})
 }
 
 // left announces a socket's departure, unless the same page already came
 // back on a new connection (then it was replaced, not gone) or the server
-// is shutting down (everyone goes; the clients reconnect).
-func (c *Chat) left(s *sockio.Socket, reason string) {
+// is shutting down (everyone goes; the clients reconnect). A departure is
+// told if the arrival was; a reconnected page's, within its address's
+// budget.
+func (c *Chat) left(s *sockio.Socket, u *user, reason string) {
 	m := memberOf(s.Data())
 	if m == nil || reason == sockio.ReasonServerShuttingDown {
 		return
@@ -393,10 +479,10 @@ func (c *Chat) left(s *sockio.Socket, reason string) {
 			replaced = true
 		}
 	}
-	if !replaced {
+	if !replaced && (u.announced || c.limits.allow(u.addr, nil, actAnnounce, time.Now())) {
 		_ = c.nsp.To(roomKey(m.Room)).Emit("system", System{Room: m.Room, Text: m.Name + " left", Time: now()})
 	}
-	c.publish(snap, m.Room)
+	c.lists.changed(true, m.Room)
 }
 
 func authString(auth map[string]any, key string) string {

@@ -5,6 +5,10 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mtibben/confusables"
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Limits on what clients may choose.
@@ -28,7 +32,7 @@ func cleanName(s string) string {
 		case unicode.IsSpace(r):
 			space = true
 			continue
-		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), r == utf8.RuneError:
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), unicode.Is(blank, r), r == utf8.RuneError:
 			continue
 		}
 		if space && b.Len() > 0 {
@@ -39,7 +43,85 @@ func cleanName(s string) string {
 		b.WriteRune(r)
 		n++
 	}
+	// Only marks or variation selectors: nothing anyone could read.
+	if k, _ := nameKeys(b.String()); k == "" {
+		return ""
+	}
 	return b.String()
+}
+
+// blank holds the characters that draw nothing yet are letters or
+// symbols, so unicode.IsSpace and the Cf category miss them: Hangul
+// fillers and the blank Braille pattern, the usual "invisible name".
+var blank = &unicode.RangeTable{R16: []unicode.Range16{
+	{Lo: 0x115f, Hi: 0x1160, Stride: 1},
+	{Lo: 0x2800, Hi: 0x2800, Stride: 1},
+	{Lo: 0x3164, Hi: 0x3164, Stride: 1},
+	{Lo: 0xffa0, Hi: 0xffa0, Stride: 1},
+}}
+
+// ignored in a comparison key, with blank and the format characters
+// (zero-width space and the like): the general-purpose combining marks (a
+// name with an accent, a strike-through or a dot above looks like the
+// name without), the combining grapheme joiner and the variation
+// selectors. Script-specific marks (Devanagari vowels, Hebrew points...)
+// are kept: there they make different words.
+var ignored = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x0300, Hi: 0x036f, Stride: 1},
+		{Lo: 0x1ab0, Hi: 0x1aff, Stride: 1},
+		{Lo: 0x1dc0, Hi: 0x1dff, Stride: 1},
+		{Lo: 0x20d0, Hi: 0x20ff, Stride: 1},
+		{Lo: 0xfe00, Hi: 0xfe0f, Stride: 1},
+		{Lo: 0xfe20, Hi: 0xfe2f, Stride: 1},
+	},
+	R32: []unicode.Range32{
+		{Lo: 0xe0100, Hi: 0xe01ef, Stride: 1},
+	},
+}
+
+// nameKeys returns the two comparison keys of a nickname: two names are
+// the same if they share a key. The display name stays as typed; only
+// the keys fold: Unicode NFKC (full-width and styled letters become
+// plain), case folding, the confusable skeleton of UTS #39 (Cyrillic "а"
+// is Latin "a", "0" is "O", "rn" is "m") and the marks in ignored.
+//
+// The skeleton is case-sensitive (it maps capital I to l, 0 to capital O)
+// so folding case before it misses "AIice" for "alice", and after it
+// loses "ALICE" for "alice": the two keys are both orders.
+func nameKeys(name string) (string, string) {
+	n := norm.NFKC.String(name)
+	return stripIgnored(confusables.Skeleton(cases.Fold().String(n))),
+		stripIgnored(cases.Fold().String(confusables.Skeleton(n)))
+}
+
+func stripIgnored(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.Is(ignored, r) || unicode.Is(blank, r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, norm.NFD.String(s))
+}
+
+// names is a set of nicknames in use, by comparison key.
+type names map[string]bool
+
+func (ns names) add(name string) {
+	a, b := nameKeys(name)
+	ns[a], ns[b] = true, true
+}
+
+func (ns names) has(name string) bool {
+	a, b := nameKeys(name)
+	return ns[a] || ns[b]
+}
+
+// sameName reports whether two nicknames compare equal (look alike).
+func sameName(x, y string) bool {
+	xa, xb := nameKeys(x)
+	ya, yb := nameKeys(y)
+	return xa == ya || xa == yb || xb == ya || xb == yb
 }
 
 // cleanRoom makes a room name: lower case letters, digits, '-' and '_',
@@ -68,9 +150,10 @@ func cleanRoom(s string) string {
 }
 
 // uniqueName returns want, or want with the smallest suffix " 2", " 3"...
-// that no one in taken uses (compared without case).
-func uniqueName(want string, taken map[string]bool) string {
-	if !taken[strings.ToLower(want)] {
+// that no one in taken uses: a name that looks like one in use gets a
+// suffix as the same name does.
+func uniqueName(want string, taken names) string {
+	if !taken.has(want) {
 		return want
 	}
 	for i := 2; ; i++ {
@@ -80,7 +163,7 @@ func uniqueName(want string, taken map[string]bool) string {
 			_, size := utf8.DecodeLastRuneInString(base)
 			base = base[:len(base)-size]
 		}
-		if name := base + suffix; !taken[strings.ToLower(name)] {
+		if name := base + suffix; !taken.has(name) {
 			return name
 		}
 	}

@@ -38,7 +38,9 @@ func TestCleanRoom(t *testing.T) {
 }
 
 func TestUniqueName(t *testing.T) {
-	taken := map[string]bool{"alice": true, "alice 2": true}
+	taken := names{}
+	taken.add("alice")
+	taken.add("alice 2")
 	if got := uniqueName("Alice", taken); got != "Alice 3" {
 		t.Errorf("uniqueName = %q, want Alice 3 (case-insensitive)", got)
 	}
@@ -46,9 +48,62 @@ func TestUniqueName(t *testing.T) {
 		t.Errorf("uniqueName = %q, want bob", got)
 	}
 	long := strings.Repeat("n", MaxNameLength)
-	got := uniqueName(long, map[string]bool{long: true})
+	taken.add(long)
+	got := uniqueName(long, taken)
 	if len([]rune(got)) > MaxNameLength || !strings.HasSuffix(got, " 2") {
 		t.Errorf("uniqueName(long) = %q: too long or no suffix", got)
+	}
+}
+
+// Look-alikes of a name in use get a suffix, as the same name does; the
+// name shown stays as typed.
+func TestLookAlikeNames(t *testing.T) {
+	taken := names{}
+	taken.add("alice")
+	taken.add("bob")
+	taken.add("Paypal")
+	for _, lookAlike := range []string{
+		"\u0430lice",        // Cyrillic a
+		"ALICE",             // case
+		"AIice",             // capital I for l
+		"ａｌｉｃｅ",             // full-width
+		"𝒶𝓁𝒾𝒸ℯ",             // mathematical script
+		"a\u0301lice",       // combining acute
+		"álice",             // precomposed
+		"al\u0336ice",       // combining stroke
+		"alice\u0307\u0307", // dots above
+		"ali\u034fce",       // combining grapheme joiner
+		"alice\ufe0f",       // variation selector
+		"b0b", "B0B", "ḃob", // zero for o, dot above
+		"\u0440\u0430ypal", // Cyrillic er and a
+		"p\u0430yp\u0430l", // Cyrillic a twice
+		"Pay\u200bpal",     // zero width space (cleanName drops it too)
+	} {
+		if !taken.has(lookAlike) {
+			t.Errorf("%q (%+q) is not seen as taken", lookAlike, lookAlike)
+		}
+		if got := uniqueName(lookAlike, taken); got != lookAlike+" 2" {
+			t.Errorf("uniqueName(%q) = %q, want %q", lookAlike, got, lookAlike+" 2")
+		}
+	}
+	for _, distinct := range []string{"alicia", "alice2", "rob", "bobby", "Zoë", "李雷", "अनिल", "अनील", "Ἀλίκη"} {
+		if taken.has(distinct) {
+			t.Errorf("%q is seen as taken", distinct)
+		}
+	}
+	if !sameName("Zoë", "zoe") || sameName("अनिल", "अनील") {
+		t.Error("sameName: Latin diacritics should fold, Devanagari vowel signs not")
+	}
+}
+
+func TestInvisibleNamesAreEmpty(t *testing.T) {
+	for _, in := range []string{"\u3164", "\u2800\u2800", "\u0301\u0301", "\ufe0f", "\u115f\u1160", " \u200b "} {
+		if got := cleanName(in); got != "" {
+			t.Errorf("cleanName(%+q) = %+q, want empty (nothing visible)", in, got)
+		}
+	}
+	if got := cleanName("a\u3164b"); got != "ab" {
+		t.Errorf("cleanName = %+q", got)
 	}
 }
 
@@ -59,18 +114,20 @@ func TestRoomKeyCannotBeASocketID(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	l := newLimiter(2, time.Second)
+func TestBucket(t *testing.T) {
+	r := rate{2, time.Second}
+	var b bucket
 	t0 := time.Unix(0, 0)
 	for i := 0; i < 2; i++ {
-		if !l.allow(t0) {
+		if !b.refill(r, t0) {
 			t.Fatalf("burst refused at %d", i)
 		}
+		b.tokens--
 	}
-	if l.allow(t0.Add(100 * time.Millisecond)) {
+	if b.refill(r, t0.Add(100*time.Millisecond)) {
 		t.Fatal("third at once allowed")
 	}
-	if !l.allow(t0.Add(1200 * time.Millisecond)) {
+	if !b.refill(r, t0.Add(1200*time.Millisecond)) {
 		t.Fatal("refill not honoured")
 	}
 }

@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -33,14 +35,19 @@ type Plain struct {
 	srv  *ws.Server
 	opts Options
 
+	limits  *limits
+	lists   *lists
+	history *historyQueue
+	orderMu sync.Mutex // deliver and queue for the history as one step
+
 	mu      sync.Mutex
 	members map[*ws.Conn]*plainMember
 }
 
+// plainMember is replaced on every join; the *user (rate limits) stays.
 type plainMember struct {
 	name, room string
-	lim        *limiter
-	lastTyping time.Time
+	u          *user
 }
 
 type plainIn struct {
@@ -53,21 +60,17 @@ type plainIn struct {
 }
 
 // NewPlain returns the plain-WebSocket chat; mount it where the page
-// connects (sockio serve uses /ws). opts are those of New.
+// connects (sockio serve uses /ws). opts are those of New, with the same
+// limits per connection and per client address.
 func NewPlain(opts Options) *Plain {
-	if opts.HistorySize <= 0 {
-		opts.HistorySize = 100
-	}
-	if opts.History == nil {
-		opts.History = NewMemoryHistory(opts.HistorySize, 0)
-	}
-	if opts.MaxMessageLength <= 0 {
-		opts.MaxMessageLength = 1000
-	}
-	if opts.DefaultRoom == "" {
-		opts.DefaultRoom = "lobby"
-	}
-	p := &Plain{opts: opts, members: make(map[*ws.Conn]*plainMember)}
+	opts = opts.withDefaults()
+	p := &Plain{opts: opts, members: make(map[*ws.Conn]*plainMember), limits: newLimits(opts.MaxAddresses)}
+	p.lists = newLists(opts.ListInterval, func(rooms []string, _ bool) {
+		for _, room := range rooms {
+			p.sendUsers(room)
+		}
+	})
+	p.history = newHistoryQueue(opts.History, opts.Logger, opts.HistoryQueue)
 	p.srv = &ws.Server{
 		Handlers: ws.Handlers{OnText: p.onText, OnClose: func(c *ws.Conn, _ int, _ string) { p.leave(c) }},
 		// A chat message is small; the limit is the text limit, in UTF-8
@@ -82,7 +85,13 @@ func (p *Plain) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.srv.ServeH
 
 // Shutdown closes every connection (close code 1001) and waits for them
 // until ctx ends.
-func (p *Plain) Shutdown(ctx context.Context) error { return p.srv.Shutdown(ctx) }
+func (p *Plain) Shutdown(ctx context.Context) error {
+	err := p.srv.Shutdown(ctx)
+	if ferr := p.history.flush(ctx); err == nil {
+		err = ferr
+	}
+	return err
+}
 
 func send(c *ws.Conn, v any) {
 	b, err := json.Marshal(v)
@@ -124,40 +133,67 @@ func (p *Plain) join(c *ws.Conn, in plainIn) {
 	if room == "" {
 		room = p.opts.DefaultRoom
 	}
+	old := p.member(c)
+	var u *user
+	if old == nil {
+		u = &user{addr: plainAddress(c, p.opts.TrustedProxies)}
+	} else {
+		// A second join renames or moves: limited as join and rename are.
+		u = old.u
+		if !p.limits.allow(u.addr, &u.lim, actJoin, time.Now()) {
+			send(c, map[string]any{"type": "error", "text": slowJoins})
+			return
+		}
+	}
 	p.mu.Lock()
-	old := p.members[c]
-	taken := map[string]bool{}
+	taken := names{}
 	for other, m := range p.members {
 		if other != c {
-			taken[strings.ToLower(m.name)] = true
+			taken.add(m.name)
 		}
 	}
 	name := uniqueName(want, taken)
-	m := &plainMember{name: name, room: room, lim: newLimiter(10, 500*time.Millisecond)}
-	if old != nil {
-		m.lim = old.lim
-	}
+	m := &plainMember{name: name, room: room, u: u}
 	p.members[c] = m
 	p.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	hist, err := p.opts.History.Recent(ctx, room, p.opts.HistorySize)
+	hist, err := p.history.recent(ctx, room, p.opts.HistorySize)
 	if err != nil {
-		hist = []Message{}
+		p.opts.Logger.Warn("chat: read history", "room", room, "err", err)
 	}
 	send(c, map[string]any{"type": "welcome", "name": name, "room": room, "history": hist, "maxLength": p.opts.MaxMessageLength})
 	if old != nil && old.room != room {
+		u.lim.typingOn = false
 		p.toRoom(old.room, nil, map[string]any{"type": "system", "text": old.name + " left"})
-		p.sendUsers(old.room)
+		p.lists.changed(true, old.room)
 	}
 	switch {
-	case old == nil || old.room != room:
+	case old == nil:
+		// Past the address's budget, new connections come in silently.
+		if p.limits.allow(u.addr, nil, actAnnounce, time.Now()) {
+			u.announced = true
+			p.toRoom(room, c, map[string]any{"type": "system", "text": name + " joined"})
+		}
+	case old.room != room:
 		p.toRoom(room, c, map[string]any{"type": "system", "text": name + " joined"})
 	case old.name != name:
 		p.toRoom(room, nil, map[string]any{"type": "system", "text": old.name + " is now " + name})
 	}
-	p.sendUsers(room)
+	p.lists.changed(true, room)
+}
+
+// plainAddress is the key of a connection's per-address limits.
+func plainAddress(c *ws.Conn, trusted []netip.Prefix) string {
+	peer := ""
+	if a := c.RemoteAddr(); a != nil {
+		peer = a.String()
+		if h, _, err := net.SplitHostPort(peer); err == nil {
+			peer = h
+		}
+	}
+	return clientAddress(peer, c.Headers(), trusted)
 }
 
 func (p *Plain) member(c *ws.Conn) *plainMember {
@@ -173,19 +209,20 @@ func (p *Plain) message(c *ws.Conn, in plainIn) {
 		return
 	}
 	text, problem := checkText(in.Text, p.opts.MaxMessageLength)
-	if problem == "" && !m.lim.allow(time.Now()) {
-		problem = "slow down: too many messages"
+	if problem == "" && !p.limits.allow(m.u.addr, &m.u.lim, actMessage, time.Now()) {
+		problem = slowMessages
 	}
 	if problem != "" {
 		send(c, map[string]any{"type": "error", "text": problem, "ref": in.Ref})
 		return
 	}
 	msg := Message{ID: newID(), Room: m.room, From: m.name, Text: text, Time: now()}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = p.opts.History.Append(ctx, msg)
 	out := map[string]any{"type": "message", "id": msg.ID, "room": msg.Room, "from": msg.From, "text": msg.Text, "time": msg.Time}
+	// Delivered first, written behind (see Chat.message).
+	p.orderMu.Lock()
 	p.toRoom(m.room, c, out)
+	p.history.add(msg)
+	p.orderMu.Unlock()
 	out["ref"] = in.Ref
 	send(c, out)
 }
@@ -195,13 +232,15 @@ func (p *Plain) typing(c *ws.Conn, in plainIn) {
 	if m == nil {
 		return
 	}
-	if t := time.Now(); in.Typing && t.Sub(m.lastTyping) < time.Second {
+	// As in Chat.typing: a start once a second, a stop only after a start.
+	if in.Typing {
+		if !p.limits.allow(m.u.addr, &m.u.lim, actTyping, time.Now()) {
+			return
+		}
+	} else if !m.u.lim.typingOn {
 		return
-	} else if in.Typing {
-		m.lastTyping = t
-	} else {
-		m.lastTyping = time.Time{} // a stop lets the next start through
 	}
+	m.u.lim.typingOn = in.Typing
 	p.toRoom(m.room, c, map[string]any{"type": "typing", "name": m.name, "typing": in.Typing})
 }
 
@@ -213,8 +252,10 @@ func (p *Plain) leave(c *ws.Conn) {
 	if m == nil {
 		return
 	}
-	p.toRoom(m.room, nil, map[string]any{"type": "system", "text": m.name + " left"})
-	p.sendUsers(m.room)
+	if m.u.announced || p.limits.allow(m.u.addr, nil, actAnnounce, time.Now()) {
+		p.toRoom(m.room, nil, map[string]any{"type": "system", "text": m.name + " left"})
+	}
+	p.lists.changed(true, m.room)
 }
 
 // toRoom sends v, encoded once, to everyone in room but except.
@@ -248,5 +289,5 @@ func (p *Plain) sendUsers(room string) {
 	slices.SortFunc(users, func(a, b User) int {
 		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
 	})
-	p.toRoom(room, nil, map[string]any{"type": "users", "room": room, "users": users, "count": len(users)})
+	p.toRoom(room, nil, map[string]any{"type": "users", "room": room, "users": users[:min(len(users), MaxListedUsers)], "count": len(users)})
 }

@@ -275,6 +275,23 @@ describe("chat room of sockio serve", () => {
     await quinn.context().close();
   });
 
+  it("opens from a crafted link (/#%) and lives on", async () => {
+    // "%" is not valid percent-encoding: decodeURIComponent threw a
+    // URIError at start-up, and the page was dead.
+    const pageErrors = errors.length;
+    const hashy = await open("hashy", { query: "#%" });
+    await until(async () => (await hashy.textContent("#room-name")) === "lobby", "in the default room");
+    await say(hashy, "alive after #%");
+    await until(async () => (await lastOwnState(hashy)) === "acked", "its message delivered");
+    // A crafted hash later (hashchange) is survived too.
+    await hashy.evaluate(() => (location.hash = "#%E0%A4%A"));
+    await until(async () => (await hashy.textContent("#room-name")) === "e0-a4-a", "joined the room as typed");
+    await say(hashy, "still alive");
+    await until(async () => (await lastOwnState(hashy)) === "acked", "delivered in the new room");
+    assert.deepEqual(errors.slice(pageErrors), []);
+    await hashy.context().close();
+  });
+
   it("had no page errors", () => {
     assert.deepEqual(errors, []);
   });

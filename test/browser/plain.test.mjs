@@ -82,6 +82,23 @@ describe("plain-WebSocket chat page", () => {
     await until(async () => (await bubbles(ben)).includes("typed while the server was down"), "ben has it");
   });
 
+  it("opens from a crafted link (#%) and lives on", async () => {
+    // "%" is not valid percent-encoding: decodeURIComponent threw a
+    // URIError at start-up, and the page was dead.
+    const pageErrors = errors.length;
+    const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+    await context.addInitScript(() => localStorage.setItem("sockio.chat.name", "hashy"));
+    const page = await context.newPage();
+    watch(page, errors, "hashy");
+    await page.goto(base + "#%");
+    await connected(page);
+    await until(async () => (await page.textContent("#room-name")) === "lobby", "in the default room");
+    await say(page, "alive after #%");
+    await until(async () => (await page.$eval(".msg--own.msg--last", (e) => e.dataset.state)) === "acked", "delivered");
+    assert.deepEqual(errors.slice(pageErrors), []);
+    await context.close();
+  });
+
   it("had no page errors", () => {
     assert.deepEqual(errors, []);
   });

@@ -102,8 +102,9 @@ socket.on("system", (s) => {
   if (s.room === state.shownRoom) addSystem(s.text);
 });
 
-socket.on("users", ({ room, users }) => {
-  if (room === state.shownRoom) renderUsers(users);
+// The list is capped on big rooms; count is exact.
+socket.on("users", ({ room, users, count }) => {
+  if (room === state.shownRoom) renderUsers(users, count);
 });
 
 socket.on("rooms", (rooms) => renderRooms(rooms));
@@ -150,7 +151,7 @@ function applyWelcome(w) {
     addSystem("Connection restored");
   }
   state.connectedOnce = true;
-  renderUsers(w.users);
+  renderUsers(w.users, w.userCount);
   renderRooms(w.rooms);
   $("room-name").textContent = w.room;
   $("input").placeholder = `Message #${w.room}`;
@@ -295,7 +296,7 @@ function setState(node, kind, why) {
   s.title = kind === "acked" ? "acknowledged by the server" : "";
 }
 
-function renderUsers(users) {
+function renderUsers(users, count = users.length) {
   const list = $("users");
   list.replaceChildren();
   for (const u of users) {
@@ -315,8 +316,8 @@ function renderUsers(users) {
     li.append(b);
     list.append(li);
   }
-  $("user-count").textContent = String(users.length);
-  $("room-count").textContent = users.length === 1 ? "1 person online" : `${users.length} people online`;
+  $("user-count").textContent = String(count);
+  $("room-count").textContent = count === 1 ? "1 person online" : `${count} people online`;
 }
 
 function renderRooms(rooms) {
@@ -479,8 +480,19 @@ function closeMenu() {
 $("menu").addEventListener("click", () => $("app").classList.toggle("app--menu"));
 $("backdrop").addEventListener("click", closeMenu);
 
+// roomFromHash reads the room of a link like /#release-team. A crafted
+// link (/#%) is not valid percent-encoding and decodeURIComponent throws:
+// read at start-up, that killed the page. Such a hash is taken as typed
+// (the server folds room names anyway).
 function roomFromHash() {
-  return decodeURIComponent(location.hash.slice(1)).trim();
+  const raw = location.hash.slice(1);
+  let room = raw;
+  try {
+    room = decodeURIComponent(raw);
+  } catch {
+    // keep the raw text
+  }
+  return room.trim().slice(0, 100);
 }
 addEventListener("hashchange", () => {
   const room = roomFromHash();

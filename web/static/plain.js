@@ -10,7 +10,7 @@ const NAME_KEY = "sockio.chat.name";
 const state = {
   wanted: localStorage.getItem(NAME_KEY) || "",
   name: "",
-  room: decodeURIComponent(location.hash.slice(1)).trim() || "lobby",
+  room: roomFromHash() || "lobby",
   joined: false,
   maxLength: 1000,
   seen: new Set(),
@@ -21,6 +21,21 @@ const state = {
   typingTimer: 0,
 };
 let rws = null;
+
+// roomFromHash reads the room of a link like /plain.html#release-team. A
+// crafted link (#%) is not valid percent-encoding and decodeURIComponent
+// throws, which at start-up killed the page: such a hash is taken as typed
+// (the server folds room names anyway).
+function roomFromHash() {
+  const raw = location.hash.slice(1);
+  let room = raw;
+  try {
+    room = decodeURIComponent(raw);
+  } catch {
+    // keep the raw text
+  }
+  return room.trim().slice(0, 100);
+}
 
 function start() {
   const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
@@ -96,7 +111,7 @@ function handle(m) {
       break;
     }
     case "users":
-      renderUsers(m.users);
+      renderUsers(m.users, m.count); // the list is capped on big rooms; count is exact
       break;
     case "system":
       addSystem(m.text);
@@ -197,7 +212,7 @@ function setState(node, kind, why) {
   s.textContent = kind === "failed" ? `⚠ not sent: ${why}` : STATE_TEXT[kind];
 }
 
-function renderUsers(users) {
+function renderUsers(users, count = users.length) {
   const list = $("users");
   list.replaceChildren();
   for (const u of users) {
@@ -212,8 +227,8 @@ function renderUsers(users) {
     li.append(b);
     list.append(li);
   }
-  $("user-count").textContent = String(users.length);
-  $("room-count").textContent = `${users.length} online · plain WebSocket`;
+  $("user-count").textContent = String(count);
+  $("room-count").textContent = `${count} online · plain WebSocket`;
 }
 
 function renderTyping() {
