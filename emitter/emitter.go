@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -41,6 +45,22 @@ type Options struct {
 	Sharded bool
 	// SubscriptionMode of the sharded adapters (default Dynamic).
 	SubscriptionMode SubscriptionMode
+	// Logger receives the messages that reached no node (default
+	// slog.Default()), at most one line every 5s with a count.
+	Logger *slog.Logger
+}
+
+// Stats counts what an emitter published (with its Of copies).
+type Stats struct {
+	// Published counts the messages Redis accepted.
+	Published uint64
+	// Unreceived counts the messages Redis accepted but that no node was
+	// subscribed to receive (PUBLISH answered 0): no server runs for the
+	// namespace, all of them were away from Redis, or they use another
+	// Key or mode. A broadcast to one room in the sharded dynamic modes
+	// is not counted: there, no receiver means nobody is in the room.
+	// Redis keeps nothing, so these are lost; they are also logged.
+	Unreceived uint64
 }
 
 // Emitter sends to one namespace ("/" from New; see Of).
@@ -48,6 +68,56 @@ type Emitter struct {
 	client redis.UniversalClient
 	opts   Options
 	nsp    string
+	stats  *stats // shared with the Of copies
+}
+
+type stats struct {
+	published, unreceived atomic.Uint64
+
+	mu      sync.Mutex
+	pending uint64
+	channel string
+	last    time.Time
+	timer   *time.Timer
+	log     *slog.Logger
+}
+
+// reportEvery bounds the lines logged about messages no node received.
+const reportEvery = 5 * time.Second
+
+// noReceiver counts a message no node got and logs it: at once, or in
+// the next line (a timer makes sure it comes).
+func (s *stats) noReceiver(channel string) {
+	s.unreceived.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending++
+	s.channel = channel
+	wait := reportEvery - time.Since(s.last)
+	if wait <= 0 {
+		s.flushLocked()
+	} else if s.timer == nil {
+		s.timer = time.AfterFunc(wait, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.timer = nil
+			s.flushLocked()
+		})
+	}
+}
+
+func (s *stats) flushLocked() {
+	if s.pending == 0 {
+		return
+	}
+	s.log.Warn("emitter: messages reached no node", "count", s.pending, "total", s.unreceived.Load(), "channel", s.channel)
+	s.pending, s.last = 0, time.Now()
+}
+
+// Stats returns the counts of what the emitter (and its Of copies)
+// published.
+func (e *Emitter) Stats() Stats {
+	return Stats{Published: e.stats.published.Load(), Unreceived: e.stats.unreceived.Load()}
 }
 
 // New returns an emitter for namespace "/" that publishes with client.
@@ -58,7 +128,10 @@ func New(client redis.UniversalClient, opts Options) *Emitter {
 	if opts.SubscriptionMode == "" {
 		opts.SubscriptionMode = Dynamic
 	}
-	return &Emitter{client: client, opts: opts, nsp: "/"}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Emitter{client: client, opts: opts, nsp: "/", stats: &stats{log: opts.Logger}}
 }
 
 // Of returns an emitter for namespace nsp (a leading "/" is added if
@@ -115,7 +188,7 @@ func (e *Emitter) DisconnectSockets(ctx context.Context, close bool) error {
 func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any) error {
 	data := append([]any{event}, args...)
 	if e.opts.Sharded {
-		return e.sharded(ctx, e.channel(), typeServerSideEmit, notepack.Map{{Key: "packet", Value: data}})
+		return e.sharded(ctx, e.channel(), typeServerSideEmit, notepack.Map{{Key: "packet", Value: data}}, true)
 	}
 	msg, err := notepack.AppendStringify(nil, notepack.Map{
 		{Key: "uid", Value: UID},
@@ -125,7 +198,7 @@ func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any)
 	if err != nil {
 		return fmt.Errorf("emitter: serverSideEmit: %w", err)
 	}
-	return e.publish(ctx, e.requestChannel(), msg)
+	return e.publish(ctx, e.requestChannel(), msg, true)
 }
 
 // Request types of the classic protocol, and message types of the
@@ -146,22 +219,31 @@ const (
 func (e *Emitter) channel() string        { return e.opts.Key + "#" + e.nsp + "#" }
 func (e *Emitter) requestChannel() string { return e.opts.Key + "-request#" + e.nsp + "#" }
 
-func (e *Emitter) publish(ctx context.Context, channel string, msg []byte) error {
+// publish sends msg on channel; a message that reached no node is counted
+// and logged when every node would subscribe to the channel (mustReach),
+// not returned as an error: the reference's emitter does not either, and
+// a server may legitimately be gone.
+func (e *Emitter) publish(ctx context.Context, channel string, msg []byte, mustReach bool) error {
+	var n int64
 	var err error
 	if e.opts.Sharded {
-		err = e.client.SPublish(ctx, channel, msg).Err()
+		n, err = e.client.SPublish(ctx, channel, msg).Result()
 	} else {
-		err = e.client.Publish(ctx, channel, msg).Err()
+		n, err = e.client.Publish(ctx, channel, msg).Result()
 	}
 	if err != nil {
 		return fmt.Errorf("emitter: publish to %s: %w", channel, err)
+	}
+	e.stats.published.Add(1)
+	if n == 0 && mustReach {
+		e.stats.noReceiver(channel)
 	}
 	return nil
 }
 
 // sharded publishes a sharded-format message: {type, data, uid, nsp},
 // JSON unless it carries binary.
-func (e *Emitter) sharded(ctx context.Context, channel string, typ int, data notepack.Map) error {
+func (e *Emitter) sharded(ctx context.Context, channel string, typ int, data notepack.Map, mustReach bool) error {
 	msg := notepack.Map{
 		{Key: "type", Value: typ},
 		{Key: "data", Value: data},
@@ -178,5 +260,5 @@ func (e *Emitter) sharded(ctx context.Context, channel string, typ int, data not
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
 	}
-	return e.publish(ctx, channel, b)
+	return e.publish(ctx, channel, b, mustReach)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -273,5 +274,68 @@ func TestEmitterRedisDown(t *testing.T) {
 	err := emitter.New(rdb, emitter.Options{}).Emit(ctx, "x")
 	if err == nil || !strings.Contains(err.Error(), "emitter: publish to socket.io#/#") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// logSink collects log lines.
+type logSink struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logSink) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// A message no node receives (PUBLISH answered 0) is counted and logged,
+// not silently lost; one that a node receives is not, nor a broadcast to
+// a room nobody is in (sharded dynamic mode: a channel per room).
+func TestEmitterCountsUnreceived(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sharded=%v", sharded), func(t *testing.T) {
+			rdb := newClient(t)
+			key := fmt.Sprintf("sockio-test-emitter-unreceived-%d", time.Now().UnixNano())
+			logs := &logSink{}
+			e := emitter.New(rdb, emitter.Options{Key: key, Sharded: sharded, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			ctx := context.Background()
+			if err := e.Emit(ctx, "nobody"); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Of("/admin").ServerSideEmit(ctx, "nobody"); err != nil {
+				t.Fatal(err)
+			}
+			if st := e.Stats(); st.Published != 2 || st.Unreceived != 2 {
+				t.Errorf("no node: %+v", st)
+			}
+			if !strings.Contains(logs.String(), "emitter: messages reached no node") || !strings.Contains(logs.String(), "channel="+key) {
+				t.Errorf("log: %q", logs.String())
+			}
+
+			n := startNode(t, key, sharded)
+			c := connect(t, n, "/")
+			if err := e.Emit(ctx, "somebody"); err != nil {
+				t.Fatal(err)
+			}
+			c.expect(`42["somebody"]`)
+			if err := e.To("empty-room").Emit(ctx, "room"); err != nil {
+				t.Fatal(err)
+			}
+			want := emitter.Stats{Published: 4, Unreceived: 2}
+			if !sharded {
+				// Classic: every node gets every room's broadcasts.
+				c.expectNone()
+			}
+			if st := e.Stats(); st != want {
+				t.Errorf("with a node: %+v, want %+v", st, want)
+			}
+		})
 	}
 }

@@ -105,9 +105,9 @@ func (b *BroadcastOperator) Emit(ctx context.Context, event string, args ...any)
 		{Key: "nsp", Value: e.nsp},
 	}
 	if e.opts.Sharded {
-		channel := e.channel()
+		channel, roomChannel := e.channel(), false
 		if len(b.rooms) == 1 && (e.opts.SubscriptionMode == Dynamic && len(b.rooms[0]) != 20 || e.opts.SubscriptionMode == DynamicPrivate) {
-			channel += b.rooms[0] + "#"
+			channel, roomChannel = channel+b.rooms[0]+"#", true
 		}
 		return e.sharded(ctx, channel, typeBroadcast, notepack.Map{
 			{Key: "packet", Value: packet},
@@ -116,7 +116,7 @@ func (b *BroadcastOperator) Emit(ctx context.Context, event string, args ...any)
 				{Key: "except", Value: orEmpty(b.except)},
 				{Key: "flags", Value: b.flags()},
 			}},
-		})
+		}, !roomChannel)
 	}
 	msg, err := notepack.Marshal([]any{UID, packet, notepack.Map{
 		{Key: "rooms", Value: orEmpty(b.rooms)},
@@ -130,7 +130,7 @@ func (b *BroadcastOperator) Emit(ctx context.Context, event string, args ...any)
 	if len(b.rooms) == 1 {
 		channel += b.rooms[0] + "#"
 	}
-	return e.publish(ctx, channel, msg)
+	return e.publish(ctx, channel, msg, true)
 }
 
 // SocketsJoin makes the selected sockets join rooms.
@@ -158,11 +158,11 @@ func (b *BroadcastOperator) socketsOp(ctx context.Context, req, typ int, rooms [
 	}
 	if e.opts.Sharded {
 		opts = append(opts, notepack.KV{Key: "flags", Value: notepack.Map{}})
-		return e.sharded(ctx, e.channel(), typ, notepack.Map{{Key: "opts", Value: opts}, last})
+		return e.sharded(ctx, e.channel(), typ, notepack.Map{{Key: "opts", Value: opts}, last}, true)
 	}
 	msg, err := notepack.AppendStringify(nil, notepack.Map{{Key: "type", Value: req}, {Key: "opts", Value: opts}, last})
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
 	}
-	return e.publish(ctx, e.requestChannel(), msg)
+	return e.publish(ctx, e.requestChannel(), msg, true)
 }

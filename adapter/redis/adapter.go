@@ -46,7 +46,17 @@ type Adapter struct {
 	acks     map[string]*ackRequest
 
 	rooms *roomSubs // sharded dynamic modes only
+
+	peersMu sync.Mutex
+	peers   map[string]time.Time // other nodes' uids → when last heard
 }
+
+// Peers heard from are remembered for a while, to name the nodes that did
+// not answer a request; bounded, as uids come from the wire.
+const (
+	peerTTL  = time.Minute
+	maxPeers = 1024
+)
 
 var _ sockio.Adapter = (*Adapter)(nil)
 
@@ -99,6 +109,51 @@ func newAdapter(h *hub, nsp *sockio.Namespace) *Adapter {
 
 // UID is the adapter's id in the cluster (the reference's uid).
 func (a *Adapter) UID() string { return a.uid }
+
+// Stats returns the counts of what went or may have gone missing between
+// nodes, for the whole server (its namespaces share one connection to
+// Redis): messages not published, deliveries Redis likely did not make,
+// malformed messages, subscriber gaps, incomplete requests.
+func (a *Adapter) Stats() Stats { return a.h.stats.snapshot() }
+
+// seen notes that another node (not an emitter) sent a message.
+func (a *Adapter) seen(uid string) {
+	if uid == "" || uid == "emitter" || uid == a.uid {
+		return
+	}
+	now := time.Now()
+	a.peersMu.Lock()
+	defer a.peersMu.Unlock()
+	if a.peers == nil {
+		a.peers = make(map[string]time.Time)
+	}
+	if _, ok := a.peers[uid]; !ok && len(a.peers) >= maxPeers {
+		for id, t := range a.peers {
+			if now.Sub(t) > peerTTL {
+				delete(a.peers, id)
+			}
+		}
+		if len(a.peers) >= maxPeers {
+			return
+		}
+	}
+	a.peers[uid] = now
+}
+
+// silent lists the nodes heard from recently that are not in answered.
+func (a *Adapter) silent(answered []string) []string {
+	now := time.Now()
+	a.peersMu.Lock()
+	defer a.peersMu.Unlock()
+	var out []string
+	for id, t := range a.peers {
+		if now.Sub(t) <= peerTTL && !slices.Contains(answered, id) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // WaitSubscribed waits until Redis confirmed the namespace's
 // subscriptions: from then on the node receives what other nodes send.
@@ -320,7 +375,11 @@ func (a *Adapter) request(ctx context.Context, kind inKind, send func(id string)
 	defer stop()
 	n, err := a.wire.serverCount(ctx)
 	if err != nil {
-		return nil, a.waitErr(ctx, fmt.Errorf("server count: %w", err))
+		err = a.waitErr(ctx, fmt.Errorf("server count: %w", err))
+		if err != errClosed {
+			a.h.incomplete.add(1, "nsp", a.nsp.Name(), "request", kind.String(), "err", err)
+		}
+		return nil, err
 	}
 	if n <= 1 {
 		return nil, nil
@@ -352,7 +411,19 @@ func (a *Adapter) request(ctx context.Context, kind inKind, send func(id string)
 	if req.got >= req.expected {
 		return req, nil
 	}
-	return req, a.waitErr(ctx, fmt.Errorf("%d of %d nodes answered", req.got, req.expected))
+	err = a.waitErr(ctx, fmt.Errorf("%d of %d nodes answered", req.got, req.expected))
+	if err != errClosed {
+		attrs := []any{"nsp", a.nsp.Name(), "request", kind.String(), "answered", req.got, "expected", req.expected}
+		// The nodes that did not answer, when answers say who they are
+		// from (sharded mode; the classic protocol's do not).
+		if len(req.from) == req.got {
+			if silent := a.silent(req.from); len(silent) > 0 {
+				attrs = append(attrs, "silent", silent)
+			}
+		}
+		a.h.incomplete.add(1, append(attrs, "err", err)...)
+	}
+	return req, err
 }
 
 // waitErr explains why a wait ended early: a timeout (wrapping
@@ -374,6 +445,7 @@ type request struct {
 	kind      inKind
 	expected  int
 	got       int
+	from      []string // uids of the nodes that answered, when known
 	finished  bool
 	done      chan struct{}
 	sockets   []*sockio.RemoteSocket
@@ -396,9 +468,9 @@ type ackRequest struct {
 	timer   *time.Timer
 }
 
-// answer records a response to request id, unless it is unknown, done,
-// or of another kind; add runs under the lock.
-func (a *Adapter) answer(id string, kind inKind, add func(*request)) {
+// answer records a response from node uid ("" if unknown) to request id,
+// unless it is unknown, done, or of another kind; add runs under the lock.
+func (a *Adapter) answer(id string, kind inKind, uid string, add func(*request)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	req := a.requests[id]
@@ -407,6 +479,9 @@ func (a *Adapter) answer(id string, kind inKind, add func(*request)) {
 	}
 	add(req)
 	req.got++
+	if uid != "" {
+		req.from = append(req.from, uid)
+	}
 	if req.got >= req.expected {
 		req.finishLocked()
 	}

@@ -87,7 +87,13 @@ func numSub(ctx context.Context, client redis.UniversalClient, sharded bool, cha
 }
 
 func (c *classic) publish(channel string, payload []byte) {
-	c.a.r.publish(channel, payload, false)
+	m := outMsg{channel: channel, payload: payload, class: channel, via: sub{subChannel, channel}}
+	if strings.HasPrefix(channel, c.channel) {
+		// Every node gets the broadcasts of a namespace, whatever their
+		// room, through one pattern.
+		m.class, m.via = c.channel, sub{subPattern, c.channel + "*"}
+	}
+	c.a.r.publish(m)
 }
 
 func (c *classic) publishJSON(channel string, m notepack.Map) {

@@ -175,6 +175,11 @@ func TestNodeDiesDuringRequest(t *testing.T) {
 		if got := ackNames(t, r.res); len(got) != 1 || got[0] != "node1:slow" {
 			t.Errorf("answers %v", got)
 		}
+		if st := nodes[0].adapter().Stats(); st.IncompleteRequests != 1 {
+			t.Errorf("incomplete requests: %+v", st)
+		}
+		logHas(t, nodes[0], "request ended before every node answered")
+		logHas(t, nodes[0], "answered=1 expected=2")
 		if d := time.Since(start); d < opts.RequestsTimeout || d > handlerGrace+opts.RequestsTimeout+2*time.Second {
 			t.Errorf("answered after %v", d)
 		}

@@ -305,11 +305,15 @@ func (r *redisServer) start() {
 }
 
 // stop kills the server (as a crash would) and waits for it.
-func (r *redisServer) stop() {
+func (r *redisServer) stop() { r.stopWith(os.Kill) }
+
+// stopWith ends the server with sig (SIGTERM: Redis' own shutdown) and
+// waits for it.
+func (r *redisServer) stopWith(sig os.Signal) {
 	if r.cmd == nil {
 		return
 	}
-	_ = r.cmd.Process.Kill()
+	_ = r.cmd.Process.Signal(sig)
 	select {
 	case <-r.done:
 	case <-time.After(10 * time.Second):

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -18,13 +20,33 @@ type hub struct {
 	opts   Options
 	log    *slog.Logger
 
+	stats        counters
+	notPublished *reporter // Stats.NotPublished
+	undelivered  *reporter // Stats.Undelivered
+	malformed    *reporter // Stats.Malformed
+	incomplete   *reporter // Stats.IncompleteRequests
+	callsDropped *reporter // Stats.CallbacksDropped
+
 	mu   sync.Mutex
 	cur  *run
 	refs int
 }
 
 func newHub(client redis.UniversalClient, opts Options) *hub {
-	return &hub{client: client, opts: opts, log: opts.Logger}
+	h := &hub{client: client, opts: opts, log: opts.Logger}
+	h.notPublished = newReporter(h.log, "redis adapter: messages for other nodes dropped", &h.stats.notPublished)
+	h.undelivered = newReporter(h.log, "redis adapter: messages reached fewer nodes than before; deliveries possibly lost", &h.stats.undelivered)
+	h.malformed = newReporter(h.log, "redis adapter: malformed message ignored", &h.stats.malformed)
+	h.incomplete = newReporter(h.log, "redis adapter: request ended before every node answered", &h.stats.incomplete)
+	h.callsDropped = newReporter(h.log, "redis adapter: callback queue full; server-side events dropped", &h.stats.callsDropped)
+	return h
+}
+
+// flushReports logs the counts still waiting for their next line.
+func (h *hub) flushReports() {
+	for _, r := range []*reporter{h.notPublished, h.undelivered, h.malformed, h.incomplete, h.callsDropped} {
+		r.stop()
+	}
 }
 
 // acquire returns the running period of the hub, starting one if needed.
@@ -77,6 +99,12 @@ type outMsg struct {
 	channel string
 	payload []byte
 	sharded bool
+	// class names the channels that have the same subscribers (the
+	// classic broadcast channels of a namespace, whatever their room), for
+	// the receiver count baseline; via is the subscription through which
+	// this node itself would get the message.
+	class string
+	via   sub
 }
 
 // run is one period of activity of a hub, from its first adapter to the
@@ -96,12 +124,20 @@ type run struct {
 	rmu    sync.RWMutex
 	routes map[sub][]route
 
-	dropped   atomic.Int64 // messages not published since the last report
-	lastDrop  atomic.Int64 // unix nanoseconds of the last report
-	callsLost atomic.Int64
+	// Redis disturbances, to estimate the deliveries lost (Stats).
+	estimate  bool         // PUBLISH's receiver count is the whole cluster's
+	lostLanes atomic.Int32 // subscriber lanes not hearing now
+	calmAt    atomic.Int64 // unix nanoseconds: disturbed until then
+	pubDown   atomic.Bool  // the last publish failed: drop until Redis answers
+	expect    baselines    // publisher goroutine only
 }
 
 const (
+	// settleTime: after a disturbance, how long receiver counts are still
+	// compared with the calm baseline. It covers the other nodes'
+	// resubscription: they retry with a backoff of at most maxBackoff.
+	settleTime     = 2*maxBackoff + time.Second
+	pubMaxBackoff  = time.Second // between PINGs while publishing is down
 	publishBatch   = 128
 	callsQueue     = 1024
 	publishTimeout = 5 * time.Second
@@ -118,6 +154,8 @@ func startRun(h *hub) *run {
 		calls:  make(chan func(), callsQueue),
 		routes: make(map[sub][]route),
 	}
+	_, cluster := h.client.(*redis.ClusterClient)
+	r.estimate = !cluster || h.opts.Sharded
 	r.sub = newSubscriber(r)
 	r.wg.Add(2) // and one per subscriber lane, started by reconcile
 	go r.publisher()
@@ -134,6 +172,7 @@ func (r *run) stop() {
 	close(r.quit)
 	r.sub.close()
 	r.wg.Wait()
+	r.h.flushReports()
 	t := time.NewTimer(handlerGrace)
 	defer t.Stop()
 	select {
@@ -143,30 +182,43 @@ func (r *run) stop() {
 	}
 }
 
-// publish queues a message; it never blocks. A full queue drops it.
-func (r *run) publish(channel string, payload []byte, sharded bool) {
+// publish queues a message; it never blocks. A full queue, a message too
+// big, or Redis down since the last publish failed drops it (counted).
+func (r *run) publish(m outMsg) {
+	if max := r.h.opts.MaxMessageSize; max > 0 && len(m.payload) > max {
+		r.h.notPublished.add(1, "channel", m.channel, "err", fmt.Errorf("%w: %d bytes, MaxMessageSize %d", errTooBig, len(m.payload), max))
+		return
+	}
+	if r.pubDown.Load() {
+		r.h.notPublished.add(1, "channel", m.channel, "err", errPublishDown)
+		return
+	}
 	select {
-	case r.pub <- outMsg{channel, payload, sharded}:
+	case r.pub <- m:
 	default:
-		r.noteDropped(1, errQueueFull)
+		r.h.notPublished.add(1, "channel", m.channel, "err", errQueueFull)
 	}
 }
 
-type queueFullError struct{}
+var (
+	errQueueFull   = errors.New("publish queue full")
+	errTooBig      = errors.New("message too big")
+	errPublishDown = errors.New("publishing stopped until Redis answers again")
+)
 
-func (queueFullError) Error() string { return "publish queue full" }
-
-var errQueueFull error = queueFullError{}
-
-func (r *run) noteDropped(n int, err error) {
-	r.dropped.Add(int64(n))
-	now := time.Now().UnixNano()
-	last := r.lastDrop.Load()
-	if now-last < int64(reportEvery) || !r.lastDrop.CompareAndSwap(last, now) {
-		return
+// disturb marks Redis as disturbed for settleTime from now.
+func (r *run) disturb() {
+	until := time.Now().Add(settleTime).UnixNano()
+	for {
+		cur := r.calmAt.Load()
+		if cur >= until || r.calmAt.CompareAndSwap(cur, until) {
+			return
+		}
 	}
-	r.h.log.Warn("redis adapter: messages for other nodes dropped",
-		"count", r.dropped.Swap(0), "err", err)
+}
+
+func (r *run) disturbed(now time.Time) bool {
+	return r.lostLanes.Load() > 0 || now.UnixNano() < r.calmAt.Load()
 }
 
 // publisher sends queued messages in pipelined batches, in queue order.
@@ -191,8 +243,59 @@ func (r *run) publisher() {
 				break fill
 			}
 		}
-		r.send(r.ctx, batch)
+		err := r.send(r.ctx, batch)
 		clear(batch)
+		if err != nil && r.ctx.Err() == nil { // not stopping: flush sends the rest
+			r.down(err)
+		}
+	}
+}
+
+// down waits, while the queue's messages are dropped (counted), until
+// Redis answers a PING again: messages queued behind an unreachable Redis
+// would arrive late or not at all, and each batch could wait
+// publishTimeout. Meanwhile publish drops new messages at once.
+func (r *run) down(cause error) {
+	r.pubDown.Store(true)
+	r.disturb()
+	backoff := minBackoff
+	for {
+		r.dropQueued(cause)
+		t := time.NewTimer(backoff)
+		select {
+		case <-r.quit:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(r.ctx, publishTimeout)
+		err := r.h.client.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			r.pubDown.Store(false)
+			r.disturb()
+			return
+		}
+		cause = err
+		backoff = min(2*backoff, pubMaxBackoff)
+	}
+}
+
+func (r *run) dropQueued(cause error) {
+	var n uint64
+	var last string
+	for {
+		select {
+		case m := <-r.pub:
+			n++
+			last = m.channel
+			continue
+		default:
+		}
+		break
+	}
+	if n > 0 {
+		r.h.notPublished.add(n, "channel", last, "err", cause)
 	}
 }
 
@@ -212,27 +315,71 @@ func (r *run) flush(batch []outMsg) {
 		if len(batch) == 0 {
 			return
 		}
-		r.send(ctx, batch)
+		_ = r.send(ctx, batch) // counted
 		batch = batch[:0]
 	}
 }
 
-func (r *run) send(parent context.Context, batch []outMsg) {
+// send publishes a batch and accounts for each message: not published,
+// or published to fewer nodes than before (Stats). It returns an error
+// when none was published.
+func (r *run) send(parent context.Context, batch []outMsg) error {
 	ctx, cancel := context.WithTimeout(parent, publishTimeout)
 	defer cancel()
+	cmds := make([]*redis.IntCmd, 0, len(batch))
 	_, err := r.h.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range batch {
 			if m.sharded {
-				p.SPublish(ctx, m.channel, m.payload)
+				cmds = append(cmds, p.SPublish(ctx, m.channel, m.payload))
 			} else {
-				p.Publish(ctx, m.channel, m.payload)
+				cmds = append(cmds, p.Publish(ctx, m.channel, m.payload))
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		r.noteDropped(len(batch), err)
+	if err != nil && parent.Err() == nil {
+		r.disturb()
 	}
+	now := time.Now()
+	disturbed := r.disturbed(now)
+	var self []bool
+	if r.estimate {
+		self = r.sub.wants(batch)
+	}
+	var failed, missed uint64
+	var failErr error
+	var lastFailed, lastMissed string
+	var missedGot, missedBefore int64
+	for i, m := range batch {
+		got, cerr := cmds[i].Result()
+		if cerr != nil {
+			failed++
+			failErr, lastFailed = cerr, m.channel
+			continue
+		}
+		r.h.stats.published.Add(1)
+		if !r.estimate {
+			continue
+		}
+		b, known := r.expect.get(m.class, now)
+		if !disturbed || known && got > b.receivers {
+			// Calm: this is what the channel reaches now. Disturbed: a
+			// count higher than the baseline (a node joined) raises it.
+			r.expect.set(m.class, baseline{got, self[i], now})
+		}
+		if disturbed && known {
+			if n := shortfall(b, got, self[i]); n > 0 {
+				missed += uint64(n)
+				lastMissed, missedGot, missedBefore = m.channel, got, b.receivers
+			}
+		}
+	}
+	r.h.notPublished.add(failed, "channel", lastFailed, "err", failErr)
+	r.h.undelivered.add(missed, "channel", lastMissed, "receivers", missedGot, "before", missedBefore)
+	if failed == uint64(len(batch)) {
+		return failErr
+	}
+	return nil
 }
 
 // call runs fn on the callbacks goroutine: user handlers (server-side
@@ -243,9 +390,7 @@ func (r *run) call(fn func()) bool {
 	case r.calls <- fn:
 		return true
 	default:
-		if r.callsLost.Add(1) == 1 {
-			r.h.log.Warn("redis adapter: callback queue full; server-side events are being dropped")
-		}
+		r.h.callsDropped.add(1)
 		return false
 	}
 }
@@ -291,6 +436,10 @@ func (r *run) removeRoute(s sub, owner *Adapter) {
 
 // dispatch hands a received message to the adapters subscribed to it.
 func (r *run) dispatch(m *redis.Message) {
+	if max := r.h.opts.MaxMessageSize; max > 0 && len(m.Payload) > max {
+		r.h.malformed.add(1, "channel", m.Channel, "err", fmt.Errorf("%w: %d bytes, MaxMessageSize %d", errTooBig, len(m.Payload), max))
+		return
+	}
 	var keys [2]sub
 	n := 1
 	if m.Pattern != "" {

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"github.com/sockio/sockio"
@@ -38,6 +39,18 @@ const (
 	resDone // answer to inRemoteJoin, inRemoteLeave, inRemoteDisconnect
 )
 
+func (k inKind) String() string {
+	switch k {
+	case inFetch:
+		return "fetchSockets"
+	case inAllRooms:
+		return "allRooms"
+	case inServerSideEmit:
+		return "serverSideEmit"
+	}
+	return fmt.Sprintf("kind %d", int(k))
+}
+
 // incoming is a decoded message from another node (or an emitter).
 type incoming struct {
 	kind      inKind
@@ -60,6 +73,7 @@ type incoming struct {
 
 // handle carries out a message from another node.
 func (a *Adapter) handle(in *incoming) {
+	a.seen(in.uid)
 	switch in.kind {
 	case inBroadcast:
 		a.MemoryAdapter.Broadcast(in.packet, in.opts)
@@ -105,7 +119,7 @@ func (a *Adapter) handle(in *incoming) {
 		a.serverSideEvent(in)
 
 	case resFetch:
-		a.answer(in.requestID, inFetch, func(req *request) {
+		a.answer(in.requestID, inFetch, in.uid, func(req *request) {
 			for _, v := range in.sockets {
 				if rs := remoteSocket(a.nsp, v); rs != nil {
 					req.sockets = append(req.sockets, rs)
@@ -113,10 +127,10 @@ func (a *Adapter) handle(in *incoming) {
 			}
 		})
 	case resAllRooms:
-		a.answer(in.requestID, inAllRooms, func(req *request) { req.rooms = append(req.rooms, in.rooms...) })
+		a.answer(in.requestID, inAllRooms, in.uid, func(req *request) { req.rooms = append(req.rooms, in.rooms...) })
 	case resServerSideEmit:
 		args := valueArgs(in)
-		a.answer(in.requestID, inServerSideEmit, func(req *request) { req.responses = append(req.responses, args) })
+		a.answer(in.requestID, inServerSideEmit, in.uid, func(req *request) { req.responses = append(req.responses, args) })
 	case resClientCount:
 		if ar := a.ackRequest(in.requestID); ar != nil {
 			ar.onCount(in.count)
@@ -154,7 +168,7 @@ func (a *Adapter) serverSideEvent(in *incoming) {
 	}
 	args, err := argsOf(in.data[1:])
 	if err != nil {
-		a.h.log.Warn("redis adapter: server-side event dropped", "event", name, "err", err)
+		a.h.malformed.add(1, "nsp", a.nsp.Name(), "event", name, "err", err)
 		return
 	}
 	var ack func(args ...any)
@@ -176,11 +190,11 @@ func (a *Adapter) serverSideEvent(in *incoming) {
 }
 
 // onMessage decodes a message with decode and carries it out; malformed
-// messages are dropped (and logged at debug level).
+// messages are dropped, counted (Stats.Malformed) and logged.
 func (a *Adapter) onMessage(what string, decode func() (*incoming, error)) {
 	in, err := decode()
 	if err != nil {
-		a.h.log.Debug("redis adapter: message ignored", "nsp", a.nsp.Name(), "channel", what, "err", err)
+		a.h.malformed.add(1, "nsp", a.nsp.Name(), "channel", what, "err", err)
 		return
 	}
 	if in != nil {

@@ -41,12 +41,25 @@ type Options struct {
 	// (default slog.Default()).
 	Logger *slog.Logger
 	// PublishQueue bounds the messages waiting to be published (default
-	// 8192); past it new ones are dropped and counted in the log.
+	// 8192); past it new ones are dropped, counted (Stats.NotPublished)
+	// and logged. The queue keeps Broadcast from ever waiting for Redis.
 	PublishQueue int
 	// HealthCheckInterval: a subscriber silent this long is pinged, and
 	// replaced if still silent after as long again (default 15s).
 	HealthCheckInterval time.Duration
+	// MaxMessageSize bounds a message between nodes, in bytes (default
+	// 16 MiB; negative: no bound). A bigger one is not published, and one
+	// received is ignored; both are counted (Stats) and logged. Why: Redis
+	// disconnects a subscriber whose output buffer passes its pubsub limit
+	// (client-output-buffer-limit, 32 MiB by default), so one huge
+	// broadcast would make every node deaf for a while; with allocator
+	// rounding a 30 MiB message already did on Redis 7.0.
+	MaxMessageSize int
 }
+
+// DefaultMaxMessageSize is MaxMessageSize's default: half of Redis'
+// default pubsub output buffer hard limit.
+const DefaultMaxMessageSize = 16 << 20
 
 func (o Options) withDefaults() Options {
 	if o.Key == "" {
@@ -66,6 +79,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HealthCheckInterval <= 0 {
 		o.HealthCheckInterval = 15 * time.Second
+	}
+	if o.MaxMessageSize == 0 {
+		o.MaxMessageSize = DefaultMaxMessageSize
 	}
 	return o
 }

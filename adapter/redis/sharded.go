@@ -81,7 +81,7 @@ func (s *sharded) send(channel string, typ int, data notepack.Map) error {
 	if err != nil {
 		return err
 	}
-	s.a.r.publish(channel, b, true)
+	s.a.r.publish(outMsg{channel: channel, payload: b, sharded: true, class: channel, via: sub{subShard, channel}})
 	return nil
 }
 
@@ -213,7 +213,7 @@ func (s *sharded) onMessage(channel string, payload []byte) {
 			in.kind, in.data = inServerSideEmit, pkt
 			return in, nil
 		case msgFetchSocketsResponse, msgServerSideEmitResponse, msgBroadcastClientCount, msgBroadcastAck:
-			return s.response(typ, data)
+			return s.response(typ, data, uid)
 		default:
 			return nil, fmt.Errorf("%w: message type %v", errMalformed, field(v, "type"))
 		}
@@ -231,12 +231,13 @@ func (s *sharded) onResponse(channel string, payload []byte) {
 			return nil, err
 		}
 		typ, _ := asInt(field(v, "type"))
-		return s.response(typ, field(v, "data"))
+		uid, _ := asString(field(v, "uid"))
+		return s.response(typ, field(v, "data"), uid)
 	})
 }
 
-func (s *sharded) response(typ int, data any) (*incoming, error) {
-	in := &incoming{}
+func (s *sharded) response(typ int, data any, uid string) (*incoming, error) {
+	in := &incoming{uid: uid}
 	in.requestID, _ = asString(field(data, "requestId"))
 	switch typ {
 	case msgFetchSocketsResponse:

@@ -76,6 +76,18 @@ func (s *subscriber) poke() {
 	}
 }
 
+// wants reports, for each message, whether this node wants the
+// subscription through which it would get it.
+func (s *subscriber) wants(batch []outMsg) []bool {
+	out := make([]bool, len(batch))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, m := range batch {
+		_, out[i] = s.wanted[m.via]
+	}
+	return out
+}
+
 func (s *subscriber) want(k sub, delta int) {
 	s.mu.Lock()
 	if n := s.wanted[k] + delta; n > 0 {
@@ -322,8 +334,8 @@ func (s *subscriber) laneState(l *lane) (*redis.PubSub, bool) {
 
 // receive reads a lane's PubSub: messages go to dispatch, confirmations
 // to the confirmed set. It logs when the connection is lost and when it
-// is back, pings a silent connection and replaces one that does not
-// answer.
+// is back (with how long the lane was deaf, counted in Stats), pings a
+// silent connection and replaces one that does not answer.
 func (s *subscriber) receive(l *lane) {
 	defer s.r.wg.Done()
 	log := s.r.h.log
@@ -333,6 +345,20 @@ func (s *subscriber) receive(l *lane) {
 	interval := s.r.h.opts.HealthCheckInterval
 	backoff := minBackoff
 	lost, everUp, pinged := false, false, false
+	// deafSince: when the lane stopped hearing (zero while it hears). A
+	// deaf lane counts as a disturbance of Redis for the publisher.
+	var deafSince time.Time
+	deaf := func() {
+		if deafSince.IsZero() {
+			deafSince = time.Now()
+			s.r.lostLanes.Add(1)
+		}
+	}
+	defer func() {
+		if !deafSince.IsZero() {
+			s.r.lostLanes.Add(-1)
+		}
+	}()
 	for {
 		ps, closed := s.laneState(l)
 		if closed {
@@ -349,6 +375,7 @@ func (s *subscriber) receive(l *lane) {
 			if isTimeout(err) && !lost {
 				if pinged {
 					log.Warn("redis adapter: subscriber connection silent; reconnecting")
+					deaf()
 					s.replace(l)
 					pinged = false
 					continue
@@ -364,6 +391,7 @@ func (s *subscriber) receive(l *lane) {
 			}
 			if !lost {
 				lost = true
+				deaf()
 				s.mu.Lock()
 				s.unconfirmLocked(l)
 				s.mu.Unlock()
@@ -385,14 +413,29 @@ func (s *subscriber) receive(l *lane) {
 		case *redis.Message:
 			s.r.dispatch(m)
 		case *redis.Subscription:
-			if lost {
-				lost = false
-				if everUp {
-					log.Info("redis adapter: Redis is back; resubscribed")
-				} else {
+			// go-redis resubscribes everything as soon as it has a
+			// connection: the first confirmation ends the gap.
+			if !deafSince.IsZero() {
+				d := time.Since(deafSince)
+				deafSince = time.Time{}
+				s.r.lostLanes.Add(-1)
+				s.r.disturb()
+				switch {
+				case !everUp:
 					log.Info("redis adapter: connected to Redis")
+				case lost:
+					s.r.h.stats.gaps.Add(1)
+					s.r.h.stats.deafNanos.Add(int64(d))
+					log.Warn("redis adapter: Redis is back; resubscribed", "deaf", d.Round(time.Millisecond),
+						"gaps", s.r.h.stats.gaps.Load())
+				default:
+					s.r.h.stats.gaps.Add(1)
+					s.r.h.stats.deafNanos.Add(int64(d))
+					log.Warn("redis adapter: subscriber replaced; resubscribed", "deaf", d.Round(time.Millisecond),
+						"gaps", s.r.h.stats.gaps.Load())
 				}
 			}
+			lost = false
 			everUp = true
 			s.confirm(l, m)
 		case *redis.Pong:
