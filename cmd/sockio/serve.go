@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -14,6 +15,7 @@ import (
 	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/chat"
 	"github.com/sockio/sockio/chat/redishistory"
+	"github.com/sockio/sockio/engineio"
 	"github.com/sockio/sockio/web"
 )
 
@@ -25,9 +27,21 @@ func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	addr := fs.String("addr", ":3000", "listen address")
 	redisURL := fs.String("redis", "", "Redis URL (redis://host:6379/0): run as one node of a cluster, history in Redis")
+	origins := fs.String("origins", "", `browser origins allowed besides the chat's own, comma-separated ("https://a.example,*.b.example"); "*" for any`)
+	debugAddr := fs.String("debug-addr", "", "serve pprof and expvar on this loopback address (127.0.0.1:6060); off when empty")
 	_ = fs.Parse(args)
+	if *debugAddr != "" {
+		stop, err := startDebug(*debugAddr)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stop()
+	}
 
 	var sopts sockio.Options
+	// Same-origin only by default: the chat's pages come from this server,
+	// and no other site's page may drive a visitor's connection.
+	sopts.AllowedOrigins = originList(*origins)
 	var copts chat.Options
 	if *redisURL != "" {
 		ro, err := goredis.ParseURL(*redisURL)
@@ -66,7 +80,16 @@ func runServe(args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// The limits sockio.Serve would fill in, spelled out: they are the
+	// server's defence against idle, slow and oversized requests (see
+	// sockio.DefaultIdleTimeout and the others). No WriteTimeout: a long
+	// poll is answered up to the ping interval (25 s) after its request.
+	hs := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: sockio.DefaultReadHeaderTimeout,
+		IdleTimeout:       sockio.DefaultIdleTimeout,
+		MaxHeaderBytes:    sockio.DefaultMaxHeaderBytes,
+	}
 
 	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()))
 	err = runUntilSignal(func() error { return sockio.Serve(ln, hs) }, func(ctx context.Context) error {
@@ -78,6 +101,18 @@ func runServe(args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// originList turns --origins into AllowedOrigins: the server's own origin
+// always, and those listed.
+func originList(arg string) []string {
+	list := []string{engineio.SameOrigin}
+	for _, o := range strings.Split(arg, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			list = append(list, o)
+		}
+	}
+	return list
 }
 
 // browsable turns a listen address into one a browser can open.
