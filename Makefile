@@ -35,8 +35,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameReader$$' -fuzztime=60000x -fuzzminimizetime=2000x ./internal/wsconn
 	$(GO) test -run='^$$' -fuzz='^FuzzPolledRead$$' -fuzztime=20000x -fuzzminimizetime=2000x ./internal/wsconn
 	$(GO) test -run='^$$' -fuzz='^FuzzServeConn$$' -fuzztime=40000x -fuzzminimizetime=2000x ./internal/fastaccept
-	$(GO) test -run='^$$' -fuzz='^FuzzUnmarshal$$' -fuzztime=200000x -fuzzminimizetime=2000x ./adapter/redis/notepack
-	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=400000x -fuzzminimizetime=2000x ./adapter/redis/notepack
+	$(GO) test -run='^$$' -fuzz='^FuzzUnmarshal$$' -fuzztime=200000x -fuzzminimizetime=2000x ./internal/notepack
+	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=400000x -fuzzminimizetime=2000x ./internal/notepack
 
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/sockio/sockio/adapter/redis/notepack"
+	"github.com/sockio/sockio/internal/notepack"
 )
 
 // UID is the sender id of every message of an emitter, as in the

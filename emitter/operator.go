@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/sockio/sockio/adapter/redis/notepack"
+	"github.com/sockio/sockio/internal/notepack"
 )
 
 // BroadcastOperator selects sockets (To, Except) and sets flags for an

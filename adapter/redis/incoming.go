@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sockio/sockio"
-	"github.com/sockio/sockio/adapter/redis/notepack"
+	"github.com/sockio/sockio/internal/notepack"
 	"github.com/sockio/sockio/parser"
 )
 

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
-	"github.com/sockio/sockio/adapter/redis/notepack"
+	"github.com/sockio/sockio/internal/notepack"
 )
 
 // jsDateLayout is how a JavaScript Date prints (new Date().toString()),

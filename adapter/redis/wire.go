@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
-	"github.com/sockio/sockio/adapter/redis/notepack"
+	"github.com/sockio/sockio/internal/notepack"
 	"github.com/sockio/sockio/parser"
 )
 

@@ -3,7 +3,7 @@ package notepack_test
 import (
 	"fmt"
 
-	"github.com/sockio/sockio/adapter/redis/notepack"
+	"github.com/sockio/sockio/internal/notepack"
 )
 
 // A Socket.IO packet's JSON with one binary attachment, as a Node.js
