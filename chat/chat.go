@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -36,6 +37,11 @@ type Options struct {
 	// from anyone would let a script claim a new address per connection.
 	// Set it only when every client comes through these proxies.
 	TrustedProxies []netip.Prefix
+	// CheckOrigin decides which pages may open the plain-WebSocket chat
+	// (NewPlain); nil allows the chat's own pages and non-browser clients
+	// only, as ws.Server does. The Socket.IO chat follows the server's
+	// AllowedOrigins instead.
+	CheckOrigin func(r *http.Request) bool
 	// MaxAddresses bounds the client addresses whose rate limits are
 	// remembered (default 10000, about 3 MB): past it, the address used
 	// least recently is forgotten.

@@ -72,7 +72,8 @@ func NewPlain(opts Options) *Plain {
 	})
 	p.history = newHistoryQueue(opts.History, opts.Logger, opts.HistoryQueue)
 	p.srv = &ws.Server{
-		Handlers: ws.Handlers{OnText: p.onText, OnClose: func(c *ws.Conn, _ int, _ string) { p.leave(c) }},
+		Handlers:    ws.Handlers{OnText: p.onText, OnClose: func(c *ws.Conn, _ int, _ string) { p.leave(c) }},
+		CheckOrigin: opts.CheckOrigin,
 		// A chat message is small; the limit is the text limit, in UTF-8
 		// bytes at most 4 each, plus room for the JSON around it.
 		ConnOptions: ws.ConnOptions{MaxMessageSize: int64(opts.MaxMessageLength)*4 + 4096},

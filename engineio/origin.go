@@ -149,3 +149,10 @@ func stripDefaultPort(scheme, host string) string {
 	}
 	return host
 }
+
+// OriginChecker returns the check that AllowedOrigins set to allowed makes,
+// for other handlers of the same site (a plain WebSocket endpoint, say),
+// so that one list governs them all. An empty list allows every origin.
+func OriginChecker(allowed []string) func(r *http.Request) bool {
+	return parseOrigins(allowed).allowed
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ func runServe(args []string) error {
 	addr := fs.String("addr", ":3000", "listen address")
 	redisURL := fs.String("redis", "", "Redis URL (redis://host:6379/0): run as one node of a cluster, history in Redis")
 	origins := fs.String("origins", "", `browser origins allowed besides the chat's own, comma-separated ("https://a.example,*.b.example"); "*" for any`)
+	proxies := fs.String("trusted-proxies", "", `reverse proxies (CIDR prefixes, comma-separated: "10.0.0.0/8") whose X-Forwarded-For names the client for the chat's per-address limits; none by default`)
 	debugAddr := fs.String("debug-addr", "", "serve pprof and expvar on this loopback address (127.0.0.1:6060); off when empty")
 	_ = fs.Parse(args)
 	if *debugAddr != "" {
@@ -42,7 +44,11 @@ func runServe(args []string) error {
 	// Same-origin only by default: the chat's pages come from this server,
 	// and no other site's page may drive a visitor's connection.
 	sopts.AllowedOrigins = originList(*origins)
-	var copts chat.Options
+	trusted, err := prefixList(*proxies)
+	if err != nil {
+		return fmt.Errorf("serve: bad --trusted-proxies: %w", err)
+	}
+	copts := chat.Options{TrustedProxies: trusted}
 	if *redisURL != "" {
 		ro, err := goredis.ParseURL(*redisURL)
 		if err != nil {
@@ -59,7 +65,7 @@ func runServe(args []string) error {
 		// Kept from the first `serve`: a quick check with any client.
 		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
 	})
-	chat.New(io.Of("/"), copts)
+	room := chat.New(io.Of("/"), copts)
 
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io)
@@ -69,7 +75,11 @@ func runServe(args []string) error {
 		mux.Handle("GET /socket.io/"+name, client)
 	}
 	// The same chat for plain-WebSocket users (/plain.html connects here).
-	plain := chat.NewPlain(chat.Options{})
+	// One origin list for both: --origins widens /ws as it widens Socket.IO.
+	plain := chat.NewPlain(chat.Options{
+		TrustedProxies: trusted,
+		CheckOrigin:    engineio.OriginChecker(sopts.AllowedOrigins),
+	})
 	mux.Handle("/ws", plain)
 	mux.Handle("/", web.Pages())
 
@@ -94,6 +104,7 @@ func runServe(args []string) error {
 	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()))
 	err = runUntilSignal(func() error { return sockio.Serve(ln, hs) }, func(ctx context.Context) error {
 		_ = io.Close(ctx)
+		_ = room.Flush(ctx) // the history written behind delivery
 		_ = plain.Shutdown(ctx)
 		return hs.Shutdown(ctx)
 	}, 10*time.Second, http.ErrServerClosed)
@@ -113,6 +124,31 @@ func originList(arg string) []string {
 		}
 	}
 	return list
+}
+
+// prefixList parses --trusted-proxies: comma-separated CIDR prefixes, or
+// bare addresses (one host each).
+func prefixList(arg string) ([]netip.Prefix, error) {
+	var list []netip.Prefix
+	for _, f := range strings.Split(arg, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, p.Masked())
+	}
+	return list, nil
 }
 
 // browsable turns a listen address into one a browser can open.
