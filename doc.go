@@ -56,5 +56,6 @@
 // Server bounds a polling POST's body and the headers it keeps without
 // it. A plain http.ListenAndServe(":3000", io) has none of the three
 // limits: one idle connection per file descriptor is enough to make the
-// process refuse everyone.
+// process refuse everyone. The Server logs a warning (log/slog, once) when
+// the http.Server that serves it has no header or idle timeout.
 package sockio

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -26,6 +27,8 @@ type Server struct {
 	closed  bool // Close was called: no more timers for namespaces
 
 	workers workerPool
+
+	checkedHTTP sync.Once // the serving http.Server's limits, looked at once
 }
 
 // NewServer returns a server with opts (zero values take the defaults).
@@ -49,7 +52,31 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	srv.checkedHTTP.Do(func() { warnUnsafeServer(r) })
 	srv.engine.ServeHTTP(w, r)
+}
+
+// warnUnsafeServer logs once when the http.Server that serves r has none
+// of the limits sockio.Serve would set: a handler cannot set them itself,
+// and without them idle or trickling clients each hold a file descriptor
+// for as long as they like (see the package doc, "Serving").
+func warnUnsafeServer(r *http.Request) {
+	hs, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok {
+		return
+	}
+	var missing []string
+	if hs.ReadHeaderTimeout == 0 && hs.ReadTimeout <= 0 {
+		missing = append(missing, "ReadHeaderTimeout")
+	}
+	if hs.IdleTimeout == 0 && hs.ReadTimeout <= 0 {
+		missing = append(missing, "IdleTimeout")
+	}
+	if len(missing) > 0 {
+		slog.Warn("sockio: the http.Server serving this handler has no "+strings.Join(missing, " or ")+
+			": idle and slow clients can hold connections open without end; serve with sockio.Serve or sockio.ListenAndServe, or set the sockio.Default* values",
+			"missing", missing)
+	}
 }
 
 // Of returns the namespace name, creating it on first use. A name without
