@@ -1,4 +1,4 @@
-// Writes adapter/redis/notepack/testdata/vectors.json: values encoded and
+// Writes internal/notepack/testdata/vectors.json: values encoded and
 // decoded by the real notepack.io (the codec of @socket.io/redis-adapter),
 // with the JSON + attachments form socket.io-parser would send to a client.
 // Run: node gen-notepack-vectors.mjs (from test/cluster, after npm ci).
@@ -110,6 +110,6 @@ for (const [name, hex] of Object.entries(legacy)) {
   vectors.push({ name, hex, ...jsonForm(dec), roundtrip: false });
 }
 
-const out = new URL("../../adapter/redis/notepack/testdata/vectors.json", import.meta.url);
+const out = new URL("../../internal/notepack/testdata/vectors.json", import.meta.url);
 writeFileSync(out, JSON.stringify(vectors, null, 1) + "\n");
 console.log("wrote", vectors.length, "vectors to", out.pathname);
