@@ -112,7 +112,13 @@ type Session struct {
 	closeErr    error
 	done        chan struct{} // made by Done; under mu
 
-	paused  atomic.Bool   // PauseReading: deliver no more messages
+	paused atomic.Bool // PauseReading: deliver no more messages
+	// readMu is held by whoever reads the websocket: the poller's
+	// onReadable or a reading goroutine. They take turns by design; the
+	// lock makes each turn see the last one's writes to the connection's
+	// read state (the hand-over through the epoll set is invisible to the
+	// Go memory model and the race detector).
+	readMu  sync.Mutex
 	resumed chan struct{} // under mu: closed by ResumeReading or finish
 }
 

@@ -62,6 +62,13 @@ func (s *Session) watchWebSocket(ws *wsconn.Conn) {
 // a handler that asked for a pause) goes to a reading goroutine, which
 // hands the connection back once it is idle.
 func (s *Session) onReadable(ws *wsconn.Conn) {
+	// The reading goroutine hands the connection back before it watches
+	// it (readWebSocket), so this never waits; should it find a reader
+	// still there, the level-triggered poller calls again.
+	if !s.readMu.TryLock() {
+		return
+	}
+	defer s.readMu.Unlock()
 	if ws.FillNow() {
 		for !s.paused.Load() {
 			typ, data, ok := ws.ReadBuffered()
@@ -93,13 +100,23 @@ func (s *Session) onReadable(ws *wsconn.Conn) {
 // idle spell the wait goes back to the poller, or to a fresh goroutine
 // (see idleHandoff).
 func (s *Session) readWebSocket(ws *wsconn.Conn) {
+	s.readMu.Lock()
+	idle := s.readLoop(ws)
+	s.readMu.Unlock()
+	if idle {
+		s.watchWebSocket(ws)
+	}
+}
+
+// readLoop reads packets until the connection or the session ends, or
+// until the connection is idle (then it reports true).
+func (s *Session) readLoop(ws *wsconn.Conn) (idle bool) {
 	ws.ReturnWhenIdle(idleHandoff)
 	for {
 		s.waitWhilePaused()
 		err := ws.WaitData()
 		if errors.Is(err, wsconn.ErrIdle) {
-			s.watchWebSocket(ws)
-			return
+			return true
 		}
 		var p packet.Packet
 		if err == nil {
