@@ -27,9 +27,11 @@ type Server struct {
 	closed  bool // Close was called: no more timers for namespaces
 
 	workers workerPool
-
-	checkedHTTP sync.Once // the serving http.Server's limits, looked at once
 }
+
+// checkedHTTP looks at the serving http.Server's limits once per process:
+// one warning is enough, and tests start many servers.
+var checkedHTTP sync.Once
 
 // NewServer returns a server with opts (zero values take the defaults).
 func NewServer(opts Options) *Server {
@@ -52,7 +54,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	srv.checkedHTTP.Do(func() { warnUnsafeServer(r) })
+	checkedHTTP.Do(func() { warnUnsafeServer(r) })
 	srv.engine.ServeHTTP(w, r)
 }
 

@@ -6,17 +6,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // A handler mounted on an http.Server without header or idle limits says
-// so, once; one served by sockio's defaults says nothing.
+// so, once per process; one served by sockio's defaults says nothing.
 func TestWarnsOnceAboutAnUnsafeServer(t *testing.T) {
 	var logs bytes.Buffer
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
 	defer slog.SetDefault(old)
 
+	checkedHTTP = sync.Once{} // another test's server may have used it
 	get := func(hs *httptest.Server) {
 		res, err := http.Get(hs.URL + "/socket.io/?EIO=4&transport=polling")
 		if err != nil {
@@ -36,6 +38,7 @@ func TestWarnsOnceAboutAnUnsafeServer(t *testing.T) {
 	}
 
 	logs.Reset()
+	checkedHTTP = sync.Once{}
 	safe := NewServer(Options{})
 	defer safe.Close(t.Context())
 	hs2 := httptest.NewUnstartedServer(safe)
