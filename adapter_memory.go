@@ -194,6 +194,19 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
 }
 
+// Deliver sends p to the selected local sockets as Broadcast does, but
+// never keeps it for connection-state recovery: for cluster adapters whose
+// broker keeps the broadcasts in a log of its own, with its own offsets.
+func (a *MemoryAdapter) Deliver(p *parser.Packet, opts *BroadcastOptions) {
+	enc := encode(p)
+	var ev outgoingEvent
+	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
+}
+
+// Recovery returns the server's connection-state recovery options (with
+// their defaults), nil when recovery is off.
+func (a *MemoryAdapter) Recovery() *RecoveryOptions { return a.nsp.server.opts.ConnectionStateRecovery }
+
 // BroadcastWithAck implements Adapter. Every socket gets the same ack id,
 // so the packet is still encoded once.
 //

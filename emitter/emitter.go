@@ -12,12 +12,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sockio/sockio/adapter/redis/rediswire"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
 // UID is the sender id of every message of an emitter, as in the
 // reference (adapters never take it for one of theirs).
-const UID = "emitter"
+const UID = rediswire.EmitterUID
 
 // ErrReservedEvent is returned when emitting an event name Socket.IO
 // reserves.
@@ -25,14 +26,14 @@ var ErrReservedEvent = errors.New("emitter: reserved event name")
 
 // SubscriptionMode is the subscription mode of the sharded adapters the
 // emitter talks to; it decides the channel of a broadcast to one room.
-type SubscriptionMode string
+type SubscriptionMode = rediswire.SubscriptionMode
 
 // The sharded subscription modes, as adapter/redis and the reference name
 // them.
 const (
-	Dynamic        SubscriptionMode = "dynamic"
-	Static         SubscriptionMode = "static"
-	DynamicPrivate SubscriptionMode = "dynamic-private"
+	Dynamic        = rediswire.Dynamic
+	Static         = rediswire.Static
+	DynamicPrivate = rediswire.DynamicPrivate
 )
 
 // Options configure an emitter; the zero value matches the adapters'
@@ -123,7 +124,7 @@ func (e *Emitter) Stats() Stats {
 // New returns an emitter for namespace "/" that publishes with client.
 func New(client redis.UniversalClient, opts Options) *Emitter {
 	if opts.Key == "" {
-		opts.Key = "socket.io"
+		opts.Key = rediswire.DefaultKey
 	}
 	if opts.SubscriptionMode == "" {
 		opts.SubscriptionMode = Dynamic
@@ -188,11 +189,11 @@ func (e *Emitter) DisconnectSockets(ctx context.Context, close bool) error {
 func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any) error {
 	data := append([]any{event}, args...)
 	if e.opts.Sharded {
-		return e.sharded(ctx, e.channel(), typeServerSideEmit, notepack.Map{{Key: "packet", Value: data}}, true)
+		return e.sharded(ctx, e.channel(), rediswire.TypeServerSideEmit, notepack.Map{{Key: "packet", Value: data}}, true)
 	}
 	msg, err := notepack.AppendStringify(nil, notepack.Map{
 		{Key: "uid", Value: UID},
-		{Key: "type", Value: reqServerSideEmit},
+		{Key: "type", Value: rediswire.ReqServerSideEmit},
 		{Key: "data", Value: data},
 	})
 	if err != nil {
@@ -201,23 +202,8 @@ func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any)
 	return e.publish(ctx, e.requestChannel(), msg, true)
 }
 
-// Request types of the classic protocol, and message types of the
-// sharded one.
-const (
-	reqRemoteJoin       = 2
-	reqRemoteLeave      = 3
-	reqRemoteDisconnect = 4
-	reqServerSideEmit   = 6
-
-	typeBroadcast         = 3
-	typeSocketsJoin       = 4
-	typeSocketsLeave      = 5
-	typeDisconnectSockets = 6
-	typeServerSideEmit    = 9
-)
-
-func (e *Emitter) channel() string        { return e.opts.Key + "#" + e.nsp + "#" }
-func (e *Emitter) requestChannel() string { return e.opts.Key + "-request#" + e.nsp + "#" }
+func (e *Emitter) channel() string        { return rediswire.Channel(e.opts.Key, e.nsp) }
+func (e *Emitter) requestChannel() string { return rediswire.RequestChannel(e.opts.Key, e.nsp) }
 
 // publish sends msg on channel; a message that reached no node is counted
 // and logged when every node would subscribe to the channel (mustReach),
@@ -244,19 +230,7 @@ func (e *Emitter) publish(ctx context.Context, channel string, msg []byte, mustR
 // sharded publishes a sharded-format message: {type, data, uid, nsp},
 // JSON unless it carries binary.
 func (e *Emitter) sharded(ctx context.Context, channel string, typ int, data notepack.Map, mustReach bool) error {
-	msg := notepack.Map{
-		{Key: "type", Value: typ},
-		{Key: "data", Value: data},
-		{Key: "uid", Value: UID},
-		{Key: "nsp", Value: e.nsp},
-	}
-	var b []byte
-	var err error
-	if (typ == typeBroadcast || typ == typeServerSideEmit) && notepack.HasBinary(data) {
-		b, err = notepack.Marshal(msg)
-	} else {
-		b, err = notepack.AppendStringify(nil, msg)
-	}
+	b, err := rediswire.EncodeSharded(typ, data, UID, e.nsp)
 	if err != nil {
 		return fmt.Errorf("emitter: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sockio/sockio/adapter/redis/rediswire"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -105,11 +106,8 @@ func (b *BroadcastOperator) Emit(ctx context.Context, event string, args ...any)
 		{Key: "nsp", Value: e.nsp},
 	}
 	if e.opts.Sharded {
-		channel, roomChannel := e.channel(), false
-		if len(b.rooms) == 1 && (e.opts.SubscriptionMode == Dynamic && len(b.rooms[0]) != 20 || e.opts.SubscriptionMode == DynamicPrivate) {
-			channel, roomChannel = channel+b.rooms[0]+"#", true
-		}
-		return e.sharded(ctx, channel, typeBroadcast, notepack.Map{
+		channel, roomChannel := rediswire.ShardedBroadcastChannel(e.opts.Key, e.nsp, e.opts.SubscriptionMode, b.rooms)
+		return e.sharded(ctx, channel, rediswire.TypeBroadcast, notepack.Map{
 			{Key: "packet", Value: packet},
 			{Key: "opts", Value: notepack.Map{
 				{Key: "rooms", Value: orEmpty(b.rooms)},
@@ -128,32 +126,32 @@ func (b *BroadcastOperator) Emit(ctx context.Context, event string, args ...any)
 	}
 	channel := e.channel()
 	if len(b.rooms) == 1 {
-		channel += b.rooms[0] + "#"
+		channel = rediswire.RoomChannel(e.opts.Key, e.nsp, b.rooms[0])
 	}
 	return e.publish(ctx, channel, msg, true)
 }
 
 // SocketsJoin makes the selected sockets join rooms.
 func (b *BroadcastOperator) SocketsJoin(ctx context.Context, rooms ...string) error {
-	return b.socketsOp(ctx, reqRemoteJoin, typeSocketsJoin, rooms, false)
+	return b.socketsOp(ctx, rediswire.ReqRemoteJoin, rediswire.TypeSocketsJoin, rooms, false)
 }
 
 // SocketsLeave makes the selected sockets leave rooms.
 func (b *BroadcastOperator) SocketsLeave(ctx context.Context, rooms ...string) error {
-	return b.socketsOp(ctx, reqRemoteLeave, typeSocketsLeave, rooms, false)
+	return b.socketsOp(ctx, rediswire.ReqRemoteLeave, rediswire.TypeSocketsLeave, rooms, false)
 }
 
 // DisconnectSockets disconnects the selected sockets; close also closes
 // their connections.
 func (b *BroadcastOperator) DisconnectSockets(ctx context.Context, close bool) error {
-	return b.socketsOp(ctx, reqRemoteDisconnect, typeDisconnectSockets, nil, close)
+	return b.socketsOp(ctx, rediswire.ReqRemoteDisconnect, rediswire.TypeDisconnectSockets, nil, close)
 }
 
 func (b *BroadcastOperator) socketsOp(ctx context.Context, req, typ int, rooms []string, close bool) error {
 	e := b.e
 	opts := notepack.Map{{Key: "rooms", Value: orEmpty(b.rooms)}, {Key: "except", Value: orEmpty(b.except)}}
 	last := notepack.KV{Key: "rooms", Value: orEmpty(rooms)}
-	if req == reqRemoteDisconnect {
+	if req == rediswire.ReqRemoteDisconnect {
 		last = notepack.KV{Key: "close", Value: close}
 	}
 	if e.opts.Sharded {

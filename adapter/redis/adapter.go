@@ -11,7 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
-	"github.com/sockio/sockio/internal/notepack"
+	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/parser"
 )
 
@@ -22,13 +23,21 @@ var errClosed = errors.New("redis adapter: closed")
 // from client; give each Server its own NewAdapter.
 func NewAdapter(client redis.UniversalClient, opts Options) sockio.AdapterFactory {
 	h := newHub(client, opts.withDefaults())
+	if h.opts.Sharded {
+		// The sharded protocol is the cluster core's, over SPUBLISH.
+		h.broker = &shardedBroker{h: h, subs: make(map[string]*shardedSub)}
+		h.core = cluster.NewAdapter(h.broker, cluster.Options{RequestsTimeout: h.opts.RequestsTimeout, Logger: h.log})
+	}
 	return func(nsp *sockio.Namespace) sockio.Adapter { return newAdapter(h, nsp) }
 }
 
 // Adapter is the adapter of one namespace: a sockio.MemoryAdapter for the
-// local sockets, plus Redis for the other nodes.
+// local sockets, plus Redis for the other nodes. In sharded mode it is the
+// cluster core's adapter (adapter/cluster) on a Redis broker, plus the
+// room subscriptions of the dynamic modes.
 type Adapter struct {
 	*sockio.MemoryAdapter
+	core *cluster.Adapter // sharded mode only
 	nsp  *sockio.Namespace
 	h    *hub
 	r    *run
@@ -81,6 +90,9 @@ type routeSpec struct {
 }
 
 func newAdapter(h *hub, nsp *sockio.Namespace) *Adapter {
+	if h.core != nil {
+		return newShardedAdapter(h, nsp)
+	}
 	a := &Adapter{
 		MemoryAdapter: sockio.NewMemoryAdapter(nsp),
 		nsp:           nsp,
@@ -90,15 +102,7 @@ func newAdapter(h *hub, nsp *sockio.Namespace) *Adapter {
 		acks:          make(map[string]*ackRequest),
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
-	if h.opts.Sharded {
-		s := newSharded(a)
-		a.wire = s
-		if h.opts.SubscriptionMode != Static {
-			a.rooms = &roomSubs{a: a, s: s, refs: make(map[string]int)}
-		}
-	} else {
-		a.wire = newClassic(a)
-	}
+	a.wire = newClassic(a)
 	a.r = h.acquire()
 	for _, rs := range a.wire.routes() {
 		a.subs = append(a.subs, rs.s)
@@ -114,7 +118,19 @@ func (a *Adapter) UID() string { return a.uid }
 // nodes, for the whole server (its namespaces share one connection to
 // Redis): messages not published, deliveries Redis likely did not make,
 // malformed messages, subscriber gaps, incomplete requests.
-func (a *Adapter) Stats() Stats { return a.h.stats.snapshot() }
+func (a *Adapter) Stats() Stats {
+	st := a.h.stats.snapshot()
+	if a.core != nil {
+		// What the core counts (messages it could read but not use,
+		// requests, callbacks) adds to what the Redis side counts.
+		cs := a.core.Stats()
+		st.NotPublished += cs.NotPublished
+		st.Malformed += cs.Malformed
+		st.IncompleteRequests += cs.IncompleteRequests
+		st.CallbacksDropped += cs.CallbacksDropped
+	}
+	return st
+}
 
 // seen notes that another node (not an emitter) sent a message.
 func (a *Adapter) seen(uid string) {
@@ -164,6 +180,12 @@ func (a *Adapter) WaitSubscribed(ctx context.Context) error {
 // Close implements sockio.Adapter: pending requests fail, subscriptions
 // end, and the shared connection closes with the last namespace.
 func (a *Adapter) Close() error {
+	if a.core != nil {
+		if a.rooms != nil {
+			a.rooms.closeAll()
+		}
+		return a.core.Close()
+	}
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
@@ -194,6 +216,10 @@ func (a *Adapter) Close() error {
 // Broadcast implements sockio.Adapter: other nodes get the packet through
 // Redis (unless Local), local sockets at once.
 func (a *Adapter) Broadcast(p *parser.Packet, opts *sockio.BroadcastOptions) {
+	if a.core != nil {
+		a.core.Broadcast(p, opts)
+		return
+	}
 	if !opts.Flags.Local {
 		if err := a.wire.broadcast(p, opts); err != nil {
 			a.h.log.Warn("redis adapter: broadcast not sent to other nodes", "nsp", a.nsp.Name(), "err", err)
@@ -206,6 +232,10 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts *sockio.BroadcastOptions) {
 // count, then each client's acknowledgement (its first argument, as the
 // reference passes on).
 func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *sockio.BroadcastOptions, onCount func(int), onAck func(sockio.Args)) {
+	if a.core != nil {
+		a.core.BroadcastWithAck(p, opts, onCount, onAck)
+		return
+	}
 	if !opts.Flags.Local {
 		id := randomID(8)
 		timeout := opts.Flags.Timeout
@@ -233,6 +263,9 @@ func (a *Adapter) BroadcastWithAck(p *parser.Packet, opts *sockio.BroadcastOptio
 // ServerCount implements sockio.Adapter: the number of nodes subscribed
 // to the namespace, as Redis counts them.
 func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
+	if a.core != nil {
+		return a.core.ServerCount(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, a.h.opts.RequestsTimeout)
 	defer cancel()
 	n, err := a.wire.serverCount(ctx)
@@ -246,6 +279,9 @@ func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
 // that did not answer in time: the error wraps sockio.ErrTimeout) the
 // sockets gathered so far, the local ones at least, come with it.
 func (a *Adapter) FetchSockets(ctx context.Context, opts *sockio.BroadcastOptions) ([]*sockio.RemoteSocket, error) {
+	if a.core != nil {
+		return a.core.FetchSockets(ctx, opts)
+	}
 	local, _ := a.MemoryAdapter.FetchSockets(ctx, opts)
 	if opts.Flags.Local {
 		return local, nil
@@ -271,7 +307,16 @@ func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 	for _, r := range a.MemoryAdapter.Rooms() {
 		set[r] = struct{}{}
 	}
-	req, err := a.request(ctx, inAllRooms, a.wire.allRooms)
+	var req *request
+	var err error
+	if a.core != nil {
+		var n int
+		if n, err = a.core.ServerCount(ctx); err == nil && n > 1 {
+			err = fmt.Errorf("the sharded protocol has no allRooms request: %w", errors.ErrUnsupported)
+		}
+	} else {
+		req, err = a.request(ctx, inAllRooms, a.wire.allRooms)
+	}
 	if req != nil {
 		for _, r := range req.rooms {
 			set[r] = struct{}{}
@@ -288,8 +333,30 @@ func (a *Adapter) AllRooms(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// PersistSession implements sockio.Adapter: in this node's memory (Redis
+// Pub/Sub keeps no log to recover from on another node).
+func (a *Adapter) PersistSession(s sockio.Session) {
+	if a.core != nil {
+		a.core.PersistSession(s)
+		return
+	}
+	a.MemoryAdapter.PersistSession(s)
+}
+
+// RestoreSession implements sockio.Adapter.
+func (a *Adapter) RestoreSession(ctx context.Context, pid, offset string) (*sockio.Session, error) {
+	if a.core != nil {
+		return a.core.RestoreSession(ctx, pid, offset)
+	}
+	return a.MemoryAdapter.RestoreSession(ctx, pid, offset)
+}
+
 // AddSockets implements sockio.Adapter.
 func (a *Adapter) AddSockets(opts *sockio.BroadcastOptions, rooms []string) {
+	if a.core != nil {
+		a.core.AddSockets(opts, rooms)
+		return
+	}
 	if !opts.Flags.Local {
 		a.wire.socketsOp(inJoin, opts, rooms, false)
 	}
@@ -298,6 +365,10 @@ func (a *Adapter) AddSockets(opts *sockio.BroadcastOptions, rooms []string) {
 
 // DelSockets implements sockio.Adapter.
 func (a *Adapter) DelSockets(opts *sockio.BroadcastOptions, rooms []string) {
+	if a.core != nil {
+		a.core.DelSockets(opts, rooms)
+		return
+	}
 	if !opts.Flags.Local {
 		a.wire.socketsOp(inLeave, opts, rooms, false)
 	}
@@ -306,6 +377,10 @@ func (a *Adapter) DelSockets(opts *sockio.BroadcastOptions, rooms []string) {
 
 // DisconnectSockets implements sockio.Adapter.
 func (a *Adapter) DisconnectSockets(opts *sockio.BroadcastOptions, close bool) {
+	if a.core != nil {
+		a.core.DisconnectSockets(opts, close)
+		return
+	}
 	if !opts.Flags.Local {
 		a.wire.socketsOp(inDisconnect, opts, nil, close)
 	}
@@ -318,8 +393,12 @@ func (a *Adapter) DisconnectSockets(opts *sockio.BroadcastOptions, close bool) {
 // the answers, each as Args of one value (the reference passes the first
 // argument only).
 func (a *Adapter) ServerSideEmit(ctx context.Context, args []any, onDone func(error, []sockio.Args)) {
-	data, err := toValues(args)
-	if err == nil && (len(data) == 0 || !isEventName(data[0])) {
+	if a.core != nil {
+		a.core.ServerSideEmit(ctx, args, onDone)
+		return
+	}
+	data, err := wire.Values(args)
+	if err == nil && (len(data) == 0 || !wire.IsEventName(data[0])) {
 		err = errors.New("redis adapter: serverSideEmit needs an event name")
 	}
 	if err != nil {
@@ -354,14 +433,6 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, args []any, onDone func(er
 		}
 		onDone(err, res)
 	}()
-}
-
-func isEventName(v any) bool {
-	switch v.(type) {
-	case string, int64, float64:
-		return true
-	}
-	return false
 }
 
 // request asks the other nodes and waits for each to answer: it counts
@@ -491,16 +562,4 @@ func (a *Adapter) ackRequest(id string) *ackRequest {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.acks[id]
-}
-
-// firstArg is the wire value of the first argument of an acknowledgement.
-func firstArg(res sockio.Args) any {
-	if res.Len() == 0 {
-		return notepack.Undefined
-	}
-	v, err := notepack.ParseJSON(res.Raw(0), res.Attachments())
-	if err != nil {
-		return nil
-	}
-	return v
 }

@@ -9,22 +9,25 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/wire"
+	"github.com/sockio/sockio/adapter/redis/rediswire"
 	"github.com/sockio/sockio/internal/notepack"
 	"github.com/sockio/sockio/parser"
 )
 
-// Request types of @socket.io/redis-adapter 8 (classic mode).
+// Request types of @socket.io/redis-adapter 8 (classic mode), from the
+// wire definition shared with package emitter.
 const (
-	reqSockets          = 0
-	reqAllRooms         = 1
-	reqRemoteJoin       = 2
-	reqRemoteLeave      = 3
-	reqRemoteDisconnect = 4
-	reqRemoteFetch      = 5
-	reqServerSideEmit   = 6
-	reqBroadcast        = 7
-	reqClientCount      = 8
-	reqBroadcastAck     = 9
+	reqSockets          = rediswire.ReqSockets
+	reqAllRooms         = rediswire.ReqAllRooms
+	reqRemoteJoin       = rediswire.ReqRemoteJoin
+	reqRemoteLeave      = rediswire.ReqRemoteLeave
+	reqRemoteDisconnect = rediswire.ReqRemoteDisconnect
+	reqRemoteFetch      = rediswire.ReqRemoteFetch
+	reqServerSideEmit   = rediswire.ReqServerSideEmit
+	reqBroadcast        = rediswire.ReqBroadcast
+	reqClientCount      = rediswire.ReqBroadcastClientCount
+	reqBroadcastAck     = rediswire.ReqBroadcastAck
 )
 
 // classic is the wire format of the reference's createAdapter: broadcasts
@@ -40,9 +43,9 @@ func newClassic(a *Adapter) *classic {
 	key, nsp := a.h.opts.Key, a.nsp.Name()
 	c := &classic{
 		a:               a,
-		channel:         key + "#" + nsp + "#",
-		requestChannel:  key + "-request#" + nsp + "#",
-		responseChannel: key + "-response#" + nsp + "#",
+		channel:         rediswire.Channel(key, nsp),
+		requestChannel:  rediswire.RequestChannel(key, nsp),
+		responseChannel: rediswire.ResponseChannel(key, nsp),
 	}
 	c.specificResponseChannel = c.responseChannel + a.uid + "#"
 	return c
@@ -106,11 +109,11 @@ func (c *classic) publishJSON(channel string, m notepack.Map) {
 }
 
 func (c *classic) broadcast(p *parser.Packet, opts *sockio.BroadcastOptions) error {
-	pkt, err := wirePacket(p, c.a.nsp.Name())
+	pkt, err := wire.Packet(p, c.a.nsp.Name())
 	if err != nil {
 		return err
 	}
-	msg, err := notepack.Append(nil, []any{c.a.uid, pkt, wireOptions(opts, true)})
+	msg, err := notepack.Append(nil, []any{c.a.uid, pkt, wire.Options(opts, true)})
 	if err != nil {
 		return err
 	}
@@ -123,7 +126,7 @@ func (c *classic) broadcast(p *parser.Packet, opts *sockio.BroadcastOptions) err
 }
 
 func (c *classic) broadcastWithAck(id string, p *parser.Packet, opts *sockio.BroadcastOptions) error {
-	pkt, err := wirePacket(p, c.a.nsp.Name())
+	pkt, err := wire.Packet(p, c.a.nsp.Name())
 	if err != nil {
 		return err
 	}
@@ -132,7 +135,7 @@ func (c *classic) broadcastWithAck(id string, p *parser.Packet, opts *sockio.Bro
 		{Key: "requestId", Value: id},
 		{Key: "type", Value: reqBroadcast},
 		{Key: "packet", Value: pkt},
-		{Key: "opts", Value: wireOptions(opts, true)},
+		{Key: "opts", Value: wire.Options(opts, true)},
 	})
 	if err != nil {
 		return err
@@ -151,11 +154,11 @@ func (c *classic) socketsOp(kind inKind, opts *sockio.BroadcastOptions, rooms []
 	default:
 		m = append(m, notepack.KV{Key: "type", Value: reqRemoteDisconnect})
 	}
-	m = append(m, notepack.KV{Key: "opts", Value: wireOptions(opts, false)})
+	m = append(m, notepack.KV{Key: "opts", Value: wire.Options(opts, false)})
 	if kind == inDisconnect {
 		m = append(m, notepack.KV{Key: "close", Value: close})
 	} else {
-		m = append(m, notepack.KV{Key: "rooms", Value: stringsOrEmpty(rooms)})
+		m = append(m, notepack.KV{Key: "rooms", Value: wire.StringsOrEmpty(rooms)})
 	}
 	c.publishJSON(c.requestChannel, m)
 }
@@ -165,7 +168,7 @@ func (c *classic) fetchSockets(id string, opts *sockio.BroadcastOptions) {
 		{Key: "uid", Value: c.a.uid},
 		{Key: "requestId", Value: id},
 		{Key: "type", Value: reqRemoteFetch},
-		{Key: "opts", Value: wireOptions(opts, false)},
+		{Key: "opts", Value: wire.Options(opts, false)},
 	})
 }
 
@@ -209,7 +212,7 @@ func (c *classic) respond(in *incoming, kind inKind, body any) {
 	case resSockets:
 		c.publishJSON(c.responseTo(in), notepack.Map{id, {Key: "sockets", Value: body}})
 	case resAllRooms:
-		c.publishJSON(c.responseTo(in), notepack.Map{id, {Key: "rooms", Value: stringsOrEmpty(body.([]string))}})
+		c.publishJSON(c.responseTo(in), notepack.Map{id, {Key: "rooms", Value: wire.StringsOrEmpty(body.([]string))}})
 	case resDone:
 		c.publishJSON(c.responseTo(in), notepack.Map{id})
 	case resServerSideEmit:
@@ -239,16 +242,16 @@ func (c *classic) onBroadcast(channel string, payload []byte) {
 		}
 		arr, ok := v.([]any)
 		if !ok || len(arr) < 3 {
-			return nil, fmt.Errorf("%w: not [uid, packet, opts]", errMalformed)
+			return nil, fmt.Errorf("%w: not [uid, packet, opts]", wire.ErrMalformed)
 		}
-		if uid, _ := asString(arr[0]); uid == c.a.uid || packetNamespace(arr[1]) != c.a.nsp.Name() {
+		if uid, _ := wire.String(arr[0]); uid == c.a.uid || wire.PacketNamespace(arr[1]) != c.a.nsp.Name() {
 			return nil, nil
 		}
-		p, err := readPacket(arr[1], c.a.nsp.Name())
+		p, err := wire.ReadPacket(arr[1], c.a.nsp.Name())
 		if err != nil {
 			return nil, err
 		}
-		opts, err := readOptions(arr[2])
+		opts, err := wire.ReadOptions(arr[2])
 		if err != nil {
 			return nil, err
 		}
@@ -270,56 +273,56 @@ func (c *classic) onRequest(channel string, payload []byte) {
 		if err != nil {
 			return nil, err
 		}
-		uid, _ := asString(field(v, "uid"))
+		uid, _ := wire.String(wire.Field(v, "uid"))
 		if uid == c.a.uid {
 			return nil, nil // ours, already done here
 		}
-		typ, _ := asInt(field(v, "type"))
+		typ, _ := wire.Int(wire.Field(v, "type"))
 		in := &incoming{uid: uid}
-		in.requestID, _ = asString(field(v, "requestId"))
+		in.requestID, _ = wire.String(wire.Field(v, "requestId"))
 		switch typ {
 		case reqSockets:
-			in.kind, in.rooms = inSockets, asRooms(field(v, "rooms"))
+			in.kind, in.rooms = inSockets, wire.Rooms(wire.Field(v, "rooms"))
 		case reqAllRooms:
 			in.kind = inAllRooms
 		case reqRemoteJoin, reqRemoteLeave, reqRemoteDisconnect:
-			if hasField(v, "opts") {
+			if wire.Has(v, "opts") {
 				in.kind = [...]inKind{reqRemoteJoin: inJoin, reqRemoteLeave: inLeave, reqRemoteDisconnect: inDisconnect}[typ]
-				if in.opts, err = readOptions(field(v, "opts")); err != nil {
+				if in.opts, err = wire.ReadOptions(wire.Field(v, "opts")); err != nil {
 					return nil, err
 				}
 			} else {
 				in.kind = [...]inKind{reqRemoteJoin: inRemoteJoin, reqRemoteLeave: inRemoteLeave, reqRemoteDisconnect: inRemoteDisconnect}[typ]
-				in.sid, _ = asString(field(v, "sid"))
-				in.room, _ = asRoom(field(v, "room"))
+				in.sid, _ = wire.String(wire.Field(v, "sid"))
+				in.room, _ = wire.Room(wire.Field(v, "room"))
 			}
-			in.rooms = asRooms(field(v, "rooms"))
-			in.close = field(v, "close") == true
+			in.rooms = wire.Rooms(wire.Field(v, "rooms"))
+			in.close = wire.Field(v, "close") == true
 		case reqRemoteFetch:
 			in.kind = inFetch
-			if in.opts, err = readOptions(field(v, "opts")); err != nil {
+			if in.opts, err = wire.ReadOptions(wire.Field(v, "opts")); err != nil {
 				return nil, err
 			}
 		case reqServerSideEmit:
-			data, ok := field(v, "data").([]any)
-			if !ok || len(data) == 0 || !isEventName(data[0]) {
-				return nil, fmt.Errorf("%w: server-side emit data", errMalformed)
+			data, ok := wire.Field(v, "data").([]any)
+			if !ok || len(data) == 0 || !wire.IsEventName(data[0]) {
+				return nil, fmt.Errorf("%w: server-side emit data", wire.ErrMalformed)
 			}
 			in.kind, in.data = inServerSideEmit, data
 		case reqBroadcast:
-			if packetNamespace(field(v, "packet")) != c.a.nsp.Name() {
+			if wire.PacketNamespace(wire.Field(v, "packet")) != c.a.nsp.Name() {
 				return nil, nil
 			}
-			p, err := readPacket(field(v, "packet"), c.a.nsp.Name())
+			p, err := wire.ReadPacket(wire.Field(v, "packet"), c.a.nsp.Name())
 			if err != nil {
 				return nil, err
 			}
 			in.kind, in.packet = inBroadcastAck, p
-			if in.opts, err = readOptions(field(v, "opts")); err != nil {
+			if in.opts, err = wire.ReadOptions(wire.Field(v, "opts")); err != nil {
 				return nil, err
 			}
 		default:
-			return nil, fmt.Errorf("%w: request type %v", errMalformed, field(v, "type"))
+			return nil, fmt.Errorf("%w: request type %v", wire.ErrMalformed, wire.Field(v, "type"))
 		}
 		return in, nil
 	})
@@ -335,22 +338,22 @@ func (c *classic) onResponse(channel string, payload []byte) {
 			return nil, err
 		}
 		in := &incoming{}
-		in.requestID, _ = asString(field(v, "requestId"))
-		typ, hasType := asInt(field(v, "type"))
+		in.requestID, _ = wire.String(wire.Field(v, "requestId"))
+		typ, hasType := wire.Int(wire.Field(v, "type"))
 		switch {
 		case hasType && typ == reqClientCount:
-			in.kind, in.count = resClientCount, responseCount(field(v, "clientCount"))
+			in.kind, in.count = resClientCount, wire.Count(wire.Field(v, "clientCount"))
 		case hasType && typ == reqBroadcastAck:
-			in.kind, in.hasValue = resAck, hasField(v, "packet")
-			in.value = field(v, "packet")
+			in.kind, in.hasValue = resAck, wire.Has(v, "packet")
+			in.value = wire.Field(v, "packet")
 		case hasType && typ == reqServerSideEmit:
-			in.kind, in.hasValue = resServerSideEmit, hasField(v, "data")
-			in.value = field(v, "data")
-		case hasField(v, "sockets"):
+			in.kind, in.hasValue = resServerSideEmit, wire.Has(v, "data")
+			in.value = wire.Field(v, "data")
+		case wire.Has(v, "sockets"):
 			in.kind = resFetch
-			in.sockets, _ = field(v, "sockets").([]any)
-		case hasField(v, "rooms"):
-			in.kind, in.rooms = resAllRooms, asRooms(field(v, "rooms"))
+			in.sockets, _ = wire.Field(v, "sockets").([]any)
+		case wire.Has(v, "rooms"):
+			in.kind, in.rooms = resAllRooms, wire.Rooms(wire.Field(v, "rooms"))
 		default:
 			return nil, nil
 		}

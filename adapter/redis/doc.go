@@ -9,8 +9,12 @@
 // MessagePack, requests as JSON (broadcasts with acknowledgements as
 // MessagePack). With Options.Sharded it speaks the protocol of the
 // reference's createShardedAdapter instead, over Redis 7 sharded Pub/Sub
-// (SPUBLISH, SSUBSCRIBE). Package emitter sends to such a cluster from a
-// process that has no Socket.IO server.
+// (SPUBLISH, SSUBSCRIBE): that protocol is the reference's ClusterAdapter,
+// so in sharded mode the adapter is adapter/cluster's on a Redis broker
+// (without heartbeats: the nodes are counted with SHARDNUMSUB, as Node.js
+// does). Package emitter sends to such a cluster from a process that has
+// no Socket.IO server; both take the wire's names and types from package
+// rediswire.
 //
 //	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
 //	io := sockio.NewServer(sockio.Options{Adapter: redis.NewAdapter(rdb, redis.Options{})})

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sockio/sockio"
 )
 
 // hub is the Redis side of one NewAdapter: the subscriber connection, the
@@ -26,6 +28,10 @@ type hub struct {
 	malformed    *reporter // Stats.Malformed
 	incomplete   *reporter // Stats.IncompleteRequests
 	callsDropped *reporter // Stats.CallbacksDropped
+
+	// Sharded mode: the cluster core's adapters, on broker.
+	broker *shardedBroker
+	core   sockio.AdapterFactory
 
 	mu   sync.Mutex
 	cur  *run
@@ -89,9 +95,11 @@ type sub struct {
 	name string
 }
 
-// route delivers the messages of a subscription to one adapter.
+// route delivers the messages of a subscription to one owner: a classic
+// adapter, or a sharded broker subscription (its rooms' routes are owned
+// by the namespace's adapter).
 type route struct {
-	owner *Adapter
+	owner any
 	fn    func(channel string, payload []byte)
 }
 
@@ -408,7 +416,7 @@ func (r *run) callbacks() {
 }
 
 // addRoute subscribes s for owner.
-func (r *run) addRoute(s sub, owner *Adapter, fn func(channel string, payload []byte)) {
+func (r *run) addRoute(s sub, owner any, fn func(channel string, payload []byte)) {
 	r.rmu.Lock()
 	r.routes[s] = append(r.routes[s], route{owner, fn})
 	r.rmu.Unlock()
@@ -416,7 +424,7 @@ func (r *run) addRoute(s sub, owner *Adapter, fn func(channel string, payload []
 }
 
 // removeRoute undoes addRoute.
-func (r *run) removeRoute(s sub, owner *Adapter) {
+func (r *run) removeRoute(s sub, owner any) {
 	r.rmu.Lock()
 	rs := r.routes[s]
 	for i, rt := range rs {

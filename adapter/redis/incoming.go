@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sockio/sockio"
-	"github.com/sockio/sockio/internal/notepack"
+	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/parser"
 )
 
@@ -83,7 +83,7 @@ func (a *Adapter) handle(in *incoming) {
 		}
 		a.MemoryAdapter.BroadcastWithAck(in.packet, in.opts,
 			func(n int) { a.wire.respond(in, resClientCount, n) },
-			func(res sockio.Args) { a.wire.respond(in, resAck, firstArg(res)) })
+			func(res sockio.Args) { a.wire.respond(in, resAck, wire.FirstArg(res)) })
 	case inJoin:
 		a.MemoryAdapter.AddSockets(in.opts, in.rooms)
 	case inLeave:
@@ -94,13 +94,13 @@ func (a *Adapter) handle(in *incoming) {
 		local, _ := a.MemoryAdapter.FetchSockets(context.Background(), in.opts)
 		out := make([]any, 0, len(local))
 		for _, rs := range local {
-			out = append(out, socketToWire(rs))
+			out = append(out, wire.Socket(rs))
 		}
 		a.wire.respond(in, resFetch, out)
 	case inAllRooms:
 		a.wire.respond(in, resAllRooms, a.MemoryAdapter.Rooms())
 	case inSockets:
-		a.wire.respond(in, resSockets, stringsOrEmpty(a.MemoryAdapter.Sockets(in.rooms)))
+		a.wire.respond(in, resSockets, wire.StringsOrEmpty(a.MemoryAdapter.Sockets(in.rooms)))
 	case inRemoteJoin, inRemoteLeave, inRemoteDisconnect:
 		s := a.nsp.Socket(in.sid)
 		if s == nil {
@@ -121,7 +121,7 @@ func (a *Adapter) handle(in *incoming) {
 	case resFetch:
 		a.answer(in.requestID, inFetch, in.uid, func(req *request) {
 			for _, v := range in.sockets {
-				if rs := remoteSocket(a.nsp, v); rs != nil {
+				if rs := wire.RemoteSocket(a.nsp, v); rs != nil {
 					req.sockets = append(req.sockets, rs)
 				}
 			}
@@ -144,29 +144,13 @@ func (a *Adapter) handle(in *incoming) {
 
 // valueArgs is the answer carried by a response, as Args of one value, or
 // of none when the answer was undefined.
-func valueArgs(in *incoming) sockio.Args {
-	if !in.hasValue || in.value == notepack.Undefined {
-		return sockio.Args{}
-	}
-	args, err := argsOf([]any{in.value})
-	if err != nil {
-		return sockio.Args{}
-	}
-	return args
-}
+func valueArgs(in *incoming) sockio.Args { return wire.AnswerArgs(in.value, in.hasValue) }
 
 // serverSideEvent hands an event from another node to the namespace's
 // OnServerSideEmit handlers, on the callbacks goroutine.
 func (a *Adapter) serverSideEvent(in *incoming) {
-	var name string
-	switch n := in.data[0].(type) {
-	case string:
-		name = n
-	default:
-		js, _, _ := notepack.AppendJSONValue(nil, n, nil)
-		name = string(js)
-	}
-	args, err := argsOf(in.data[1:])
+	name := wire.EventName(in.data[0])
+	args, err := wire.Args(in.data[1:])
 	if err != nil {
 		a.h.malformed.add(1, "nsp", a.nsp.Name(), "event", name, "err", err)
 		return
@@ -178,7 +162,7 @@ func (a *Adapter) serverSideEvent(in *incoming) {
 			if !once.CompareAndSwap(false, true) {
 				return
 			}
-			v, err := firstValue(args)
+			v, err := wire.FirstValue(args)
 			if err != nil {
 				a.h.log.Warn("redis adapter: server-side acknowledgement not encodable", "err", err)
 				v = nil
@@ -200,10 +184,4 @@ func (a *Adapter) onMessage(what string, decode func() (*incoming, error)) {
 	if in != nil {
 		a.handle(in)
 	}
-}
-
-// responseCount reads a client count.
-func responseCount(v any) int {
-	n, _ := asInt(v)
-	return max(n, 0)
 }

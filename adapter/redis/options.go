@@ -3,20 +3,22 @@ package redis
 import (
 	"log/slog"
 	"time"
+
+	"github.com/sockio/sockio/adapter/redis/rediswire"
 )
 
 // SubscriptionMode says which channels a sharded adapter subscribes to, as
-// the reference's subscriptionMode option.
-type SubscriptionMode string
+// the reference's subscriptionMode option (the same type as emitter's).
+type SubscriptionMode = rediswire.SubscriptionMode
 
 const (
 	// Dynamic: one channel per namespace, plus one per public room (a room
 	// that is not a socket id) that has local members. The default.
-	Dynamic SubscriptionMode = "dynamic"
+	Dynamic = rediswire.Dynamic
 	// Static: one channel per namespace; every node gets every broadcast.
-	Static SubscriptionMode = "static"
+	Static = rediswire.Static
 	// DynamicPrivate: as Dynamic, private rooms (socket ids) included.
-	DynamicPrivate SubscriptionMode = "dynamic-private"
+	DynamicPrivate = rediswire.DynamicPrivate
 )
 
 // Options configure the adapter. The zero value gives the defaults of the
@@ -63,7 +65,7 @@ const DefaultMaxMessageSize = 16 << 20
 
 func (o Options) withDefaults() Options {
 	if o.Key == "" {
-		o.Key = "socket.io"
+		o.Key = rediswire.DefaultKey
 	}
 	if o.RequestsTimeout <= 0 {
 		o.RequestsTimeout = 5 * time.Second

@@ -1,4 +1,4 @@
-package redis
+package wire
 
 import (
 	"net/http"
@@ -14,24 +14,25 @@ import (
 // the form of a Node.js socket's handshake.time; we print UTC.
 const jsDateLayout = "Mon Jan 02 2006 15:04:05 GMT-0700"
 
-// socketToWire describes a local socket as the reference's fetchSockets
+// Socket describes a local socket as the reference's fetchSockets
 // response does: {id, handshake, rooms, data}.
-func socketToWire(rs *sockio.RemoteSocket) notepack.Map {
+func Socket(rs *sockio.RemoteSocket) notepack.Map {
 	var data any
 	if rs.Data != nil {
-		if v, err := toValue(rs.Data); err == nil {
+		if v, err := Value(rs.Data); err == nil {
 			data = v
 		}
 	}
 	return notepack.Map{
 		{Key: "id", Value: rs.ID},
-		{Key: "handshake", Value: handshakeToWire(rs.Handshake)},
-		{Key: "rooms", Value: stringsOrEmpty(rs.Rooms)},
+		{Key: "handshake", Value: Handshake(rs.Handshake)},
+		{Key: "rooms", Value: StringsOrEmpty(rs.Rooms)},
 		{Key: "data", Value: data},
 	}
 }
 
-func handshakeToWire(hs *sockio.Handshake) notepack.Map {
+// Handshake writes a handshake as a Node.js socket's.
+func Handshake(hs *sockio.Handshake) notepack.Map {
 	if hs == nil {
 		return notepack.Map{}
 	}
@@ -49,7 +50,7 @@ func handshakeToWire(hs *sockio.Handshake) notepack.Map {
 	}
 	var auth any = notepack.Map{}
 	if hs.Auth != nil {
-		if v, err := toValue(hs.Auth); err == nil {
+		if v, err := Value(hs.Auth); err == nil {
 			auth = v
 		}
 	}
@@ -67,57 +68,54 @@ func handshakeToWire(hs *sockio.Handshake) notepack.Map {
 	}
 }
 
-// remoteSocket reads a socket of a fetchSockets response; nil if it has
+// RemoteSocket reads a socket of a fetchSockets response; nil if it has
 // no id.
-func remoteSocket(nsp *sockio.Namespace, v any) *sockio.RemoteSocket {
-	id, ok := asString(field(v, "id"))
+func RemoteSocket(nsp *sockio.Namespace, v any) *sockio.RemoteSocket {
+	id, ok := String(Field(v, "id"))
 	if !ok {
 		return nil
 	}
-	return sockio.NewRemoteSocket(nsp, id, wireHandshake(field(v, "handshake")), asRooms(field(v, "rooms")), plain(field(v, "data")))
+	return sockio.NewRemoteSocket(nsp, id, ReadHandshake(Field(v, "handshake")), Rooms(Field(v, "rooms")), Plain(Field(v, "data")))
 }
 
-func wireHandshake(v any) *sockio.Handshake {
+// ReadHandshake reads a handshake written by Handshake or by Node.js.
+func ReadHandshake(v any) *sockio.Handshake {
 	hs := &sockio.Handshake{Headers: http.Header{}, Query: url.Values{}, Auth: map[string]any{}}
-	if m, ok := field(v, "headers").(notepack.Map); ok {
-		for _, kv := range m {
-			key := http.CanonicalHeaderKey(kv.Key)
-			switch x := kv.Value.(type) {
-			case string:
-				hs.Headers[key] = append(hs.Headers[key], x)
-			case []any:
-				for _, el := range x {
-					if s, ok := el.(string); ok {
-						hs.Headers[key] = append(hs.Headers[key], s)
-					}
+	for _, kv := range Entries(Field(v, "headers")) {
+		key := http.CanonicalHeaderKey(kv.Key)
+		switch x := kv.Value.(type) {
+		case string:
+			hs.Headers[key] = append(hs.Headers[key], x)
+		case []any:
+			for _, el := range x {
+				if s, ok := el.(string); ok {
+					hs.Headers[key] = append(hs.Headers[key], s)
 				}
 			}
 		}
 	}
-	if ms, ok := asNumber(field(v, "issued")); ok {
+	if ms, ok := Number(Field(v, "issued")); ok {
 		hs.Time = time.UnixMilli(int64(ms))
-	} else if s, ok := asString(field(v, "time")); ok && len(s) >= len(jsDateLayout) {
+	} else if s, ok := String(Field(v, "time")); ok && len(s) >= len(jsDateLayout) {
 		hs.Time, _ = time.Parse(jsDateLayout, s[:len(jsDateLayout)])
 	}
-	hs.Address, _ = asString(field(v, "address"))
-	hs.XDomain = field(v, "xdomain") == true
-	hs.Secure = field(v, "secure") == true
-	hs.URL, _ = asString(field(v, "url"))
-	if m, ok := field(v, "query").(notepack.Map); ok {
-		for _, kv := range m {
-			switch x := kv.Value.(type) {
-			case string:
-				hs.Query.Add(kv.Key, x)
-			case []any:
-				for _, el := range x {
-					if s, ok := el.(string); ok {
-						hs.Query.Add(kv.Key, s)
-					}
+	hs.Address, _ = String(Field(v, "address"))
+	hs.XDomain = Field(v, "xdomain") == true
+	hs.Secure = Field(v, "secure") == true
+	hs.URL, _ = String(Field(v, "url"))
+	for _, kv := range Entries(Field(v, "query")) {
+		switch x := kv.Value.(type) {
+		case string:
+			hs.Query.Add(kv.Key, x)
+		case []any:
+			for _, el := range x {
+				if s, ok := el.(string); ok {
+					hs.Query.Add(kv.Key, s)
 				}
 			}
 		}
 	}
-	if auth, ok := plain(field(v, "auth")).(map[string]any); ok {
+	if auth, ok := Plain(Field(v, "auth")).(map[string]any); ok {
 		hs.Auth = auth
 	}
 	return hs

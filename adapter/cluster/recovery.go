@@ -1,0 +1,89 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/wire"
+	"github.com/sockio/sockio/parser"
+)
+
+// PersistSession implements sockio.Adapter: with a broker that keeps a log
+// and sessions, in the broker, where any node can take it back; otherwise
+// in this node's memory.
+func (a *Adapter) PersistSession(s sockio.Session) {
+	if !a.logged {
+		a.MemoryAdapter.PersistSession(s)
+		return
+	}
+	s.Missed = nil
+	// Not a.ctx: a server shutting down persists its sockets' sessions
+	// while its adapters close.
+	ctx, cancel := context.WithTimeout(context.Background(), a.c.opts.RequestsTimeout)
+	defer cancel()
+	if err := a.c.store.PersistSession(ctx, a.name, s, a.recovery.MaxDisconnectionDuration); err != nil {
+		a.c.log.Warn("cluster adapter: session not kept for recovery", "nsp", a.name, "sid", s.SID, "err", err)
+	}
+}
+
+// RestoreSession implements sockio.Adapter: the session is taken from the
+// broker (once), and the events it missed are read from the broker's log
+// after offset, those sent to its rooms, each with its own offset. A
+// session whose offset left the log is not recovered (the client gets a
+// new socket), as with the reference.
+func (a *Adapter) RestoreSession(ctx context.Context, pid, offset string) (*sockio.Session, error) {
+	if !a.logged {
+		return a.MemoryAdapter.RestoreSession(ctx, pid, offset)
+	}
+	s, err := a.c.store.TakeSession(ctx, a.name, pid)
+	if err != nil {
+		return nil, fmt.Errorf("cluster adapter: restore session: %w", err)
+	}
+	if s == nil {
+		return nil, nil
+	}
+	var missed []*parser.Packet
+	err = a.c.blog.ReadFrom(ctx, a.name, offset, func(m *Message, off string) bool {
+		if p := a.missed(m, s.Rooms); p != nil {
+			p.Data = wire.AppendArg(p.Data, off)
+			missed = append(missed, p)
+		}
+		return ctx.Err() == nil
+	})
+	if errors.Is(err, ErrOffsetGone) {
+		return nil, nil
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cluster adapter: restore session: read log: %w", err)
+	}
+	s.Missed = missed
+	return s, nil
+}
+
+// missed returns the packet of a logged message that a socket in rooms
+// should get on recovery: a broadcast without ack, not volatile, to its
+// rooms; nil otherwise.
+func (a *Adapter) missed(m *Message, rooms []string) *parser.Packet {
+	if m == nil || m.Type != Broadcast || (m.NSP != "" && m.NSP != a.name) || wire.Has(m.Data, "requestId") {
+		return nil
+	}
+	opts, err := wire.ReadOptions(wire.Field(m.Data, "opts"))
+	if err != nil {
+		a.c.malformed.add("nsp", a.name, "where", "log", "err", err)
+		return nil
+	}
+	if opts.Flags.Volatile || !wire.Included(rooms, opts.Rooms, opts.Except) {
+		return nil
+	}
+	p, err := wire.ReadPacket(wire.Field(m.Data, "packet"), a.name)
+	if err != nil {
+		a.c.malformed.add("nsp", a.name, "where", "log", "err", err)
+		return nil
+	}
+	return p
+}
