@@ -38,7 +38,7 @@ fi
 
 echo "== building the Go programs"
 mkdir -p "$CLUSTER_BIN"
-(cd "$root" && go build -o "$CLUSTER_BIN/goserver" ./test/cluster/goserver && go build -o "$CLUSTER_BIN/goemit" ./test/cluster/goemit)
+(cd "$root" && go build -o "$CLUSTER_BIN/goserver" ./test/cluster/goserver && go build -o "$CLUSTER_BIN/goemit" ./test/cluster/goemit && go build -o "$CLUSTER_BIN/gostreams" ./test/cluster/gostreams)
 
 echo "== node --test"
-timeout 330 node --test --test-concurrency=1 --test-timeout=120000 mixed.test.mjs nginx.test.mjs
+timeout 330 node --test --test-concurrency=1 --test-timeout=120000 mixed.test.mjs nginx.test.mjs streams.test.mjs
