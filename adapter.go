@@ -110,3 +110,23 @@ func (r *RemoteSocket) Disconnect(close bool) { r.nsp.In(r.ID).DisconnectSockets
 func NewRemoteSocket(nsp *Namespace, id string, hs *Handshake, rooms []string, data any) *RemoteSocket {
 	return &RemoteSocket{ID: id, Handshake: hs, Rooms: rooms, Data: data, nsp: nsp}
 }
+
+// SessionTracker is implemented by an adapter that keeps the session of
+// each connected socket where another node can recover it, so that a
+// client whose node dies without a word (killed, crashed) still recovers
+// (adapter/cluster does, with a broker's SessionStore). It is for
+// adapters, not applications. The server calls it only when connection-
+// state recovery is on, for sockets that have a private id, from the
+// goroutine that made the change; an implementation must not block.
+type SessionTracker interface {
+	// SessionChanged says socket id connected, or its rooms or data
+	// changed. snapshot returns the socket's session as it is when called,
+	// and false once the socket has disconnected: an adapter may call it
+	// later, once for many changes.
+	SessionChanged(id string, snapshot func() (Session, bool))
+	// SessionEnded says socket id disconnected with nothing to recover (the
+	// client chose to leave, or the server disconnected it): what the
+	// adapter keeps of it must go. When there is something to recover,
+	// PersistSession is called instead.
+	SessionEnded(id string)
+}

@@ -229,10 +229,12 @@ func (srv *Server) Namespaces() []*Namespace {
 }
 
 // Close closes every connection with reason "server shutting down",
-// flushing what each has queued, waits until the connections are gone or
-// ctx ends, then closes the adapters. Sockets' disconnect handlers run on
-// their connections' workers, possibly just after Close returns. The HTTP
-// server that serves srv is the caller's to shut down.
+// flushing what each has queued, waits until the connections are gone and
+// their sockets' disconnect sequences ended (disconnect handlers run,
+// sessions kept for connection-state recovery), then closes the adapters.
+// The wait ends with ctx, and after closeWaitMax at most: a Close called
+// from a socket's handler holds that socket's sequence. The HTTP server
+// that serves srv is the caller's to shut down.
 func (srv *Server) Close(ctx context.Context) error {
 	srv.mu.Lock()
 	srv.closed = true
@@ -242,12 +244,49 @@ func (srv *Server) Close(ctx context.Context) error {
 		}
 	}
 	srv.mu.Unlock()
+	// Taken before the connections close: a socket leaves its namespace
+	// during its disconnect sequence.
+	sockets := srv.sockets()
 	err := srv.engine.Close(ctx, ReasonServerShuttingDown)
+	// The adapters close only after the sockets' sessions are kept: a
+	// cluster adapter keeps them in its broker, which the caller may close
+	// as soon as Close returns.
+	wctx, cancel := context.WithTimeout(ctx, closeWaitMax)
+	srv.waitFinished(wctx, sockets)
+	cancel()
 	for _, n := range srv.Namespaces() {
 		n.closeAdapter()
 	}
 	srv.workers.close()
 	return err
+}
+
+// closeWaitMax bounds how long Close waits for disconnect sequences.
+const closeWaitMax = 10 * time.Second
+
+// sockets returns the sockets of every namespace.
+func (srv *Server) sockets() []*Socket {
+	var out []*Socket
+	for _, n := range srv.Namespaces() {
+		out = append(out, n.Sockets()...)
+	}
+	return out
+}
+
+// waitFinished waits until the disconnect sequences of sockets, and then
+// of those still in a namespace (they connected meanwhile), ended, or ctx
+// did.
+func (srv *Server) waitFinished(ctx context.Context, sockets []*Socket) {
+	for len(sockets) > 0 {
+		for _, s := range sockets {
+			select {
+			case <-s.finished:
+			case <-ctx.Done():
+				return
+			}
+		}
+		sockets = srv.sockets()
+	}
 }
 
 // The default namespace's API, on the server, as in the reference.

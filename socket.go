@@ -68,6 +68,10 @@ type Socket struct {
 	onDisconnect    []func(reason string)
 	acks            map[uint64]*pendingAck
 	data            any
+
+	// finished is closed when the disconnect sequence ended (session kept,
+	// handlers run): Server.Close waits for it before closing adapters.
+	finished chan struct{}
 }
 
 type pendingAck struct {
@@ -88,7 +92,7 @@ func newSocket(nsp *Namespace, c *Client, auth map[string]any) *Socket {
 		Query:   ehs.Query,
 		Auth:    auth,
 	}
-	return &Socket{id: newSocketID(), nsp: nsp, client: c, hs: hs}
+	return &Socket{id: newSocketID(), nsp: nsp, client: c, hs: hs, finished: make(chan struct{})}
 }
 
 func hostOnly(addr string) string {
@@ -133,6 +137,38 @@ func (s *Socket) SetData(v any) {
 	s.mu.Lock()
 	s.data = v
 	s.mu.Unlock()
+	s.sessionChanged()
+}
+
+// sessionChanged tells an adapter that keeps the sessions of connected
+// sockets (SessionTracker) that this one's changed.
+func (s *Socket) sessionChanged() {
+	if s.pid == "" {
+		return
+	}
+	t, ok := s.nsp.adapter.(SessionTracker)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	live := s.connected && !s.gone
+	s.mu.Unlock()
+	if live {
+		t.SessionChanged(s.id, s.liveSession)
+	}
+}
+
+// liveSession is the session a SessionTracker keeps of a connected socket;
+// false once the socket is disconnecting.
+func (s *Socket) liveSession() (Session, bool) {
+	s.mu.Lock()
+	live := s.connected && !s.gone
+	data := s.data
+	s.mu.Unlock()
+	if !live {
+		return Session{}, false
+	}
+	return Session{SID: s.id, PID: s.pid, Rooms: s.nsp.adapter.SocketRooms(s.id), Data: data}, true
 }
 
 // On registers a handler for event. handler is func(*Event), or a function
@@ -235,6 +271,7 @@ func (s *Socket) Join(rooms ...string) {
 	s.mu.Unlock()
 	if !gone {
 		s.nsp.adapter.AddAll(s.id, rooms)
+		s.sessionChanged()
 	}
 }
 
@@ -243,6 +280,7 @@ func (s *Socket) Leave(rooms ...string) {
 	for _, r := range rooms {
 		s.nsp.adapter.Del(s.id, r)
 	}
+	s.sessionChanged()
 }
 
 // Rooms returns the socket's rooms, sorted; its own id is one of them.
@@ -557,13 +595,17 @@ func (s *Socket) finishClose(reason string) {
 	s.gone = true
 	s.mu.Unlock()
 	s.nsp.adapter.DelAll(s.id)
-	s.nsp.remove(s)
-	s.client.remove(s)
 	// Kept only now that the old socket is out of every room: a recovery
-	// racing this must not see its rooms removed afterwards.
+	// racing this must not see its rooms removed afterwards. Kept before
+	// the socket leaves the namespace: Server.Close waits for the sockets
+	// still there before it closes the adapters.
 	if s.pid != "" && recoverableReasons[reason] {
 		s.nsp.adapter.PersistSession(Session{SID: s.id, PID: s.pid, Rooms: rooms, Data: s.Data()})
+	} else if t, ok := s.nsp.adapter.(SessionTracker); ok && s.pid != "" {
+		t.SessionEnded(s.id)
 	}
+	s.nsp.remove(s)
+	s.client.remove(s)
 
 	s.mu.Lock()
 	s.connected = false
@@ -581,6 +623,7 @@ func (s *Socket) finishClose(reason string) {
 		fn(reason)
 	}
 	s.nsp.notifyDisconnect(s, reason)
+	close(s.finished)
 	// Last, so that disconnect handlers still find the namespace whole.
 	s.nsp.server.releaseNamespace(s.nsp, s.pid != "" && recoverableReasons[reason])
 }

@@ -37,10 +37,5 @@ func TestClusterMemoryBroker(t *testing.T) {
 		Recovery:        true,
 		RequestsTimeout: opts.RequestsTimeout,
 		NodeTimeout:     opts.HeartbeatTimeout,
-		Skip: map[string]string{
-			"Recovery/NodeClosed": "#13 gap: a node closing cleanly loses its sockets' sessions: Server.Close closes the adapters while " +
-				"disconnect handlers still run, and Adapter.PersistSession's context (canceled by Close) fails: " +
-				`"session not kept for recovery" err="context canceled"`,
-		},
 	})
 }

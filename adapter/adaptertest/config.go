@@ -59,6 +59,12 @@ type Config struct {
 	// a heartbeat-based adapter, the broker noticing a lost connection for
 	// one that asks the broker.
 	NodeTimeout time.Duration
+	// SessionKept is how soon after a socket connects, or its rooms or
+	// data change, its node has kept that where another node recovers it
+	// should the node die (default 1.5s: adapter/cluster writes the live
+	// sessions every second, Options.LiveSessionsFlush). The NodeKilled
+	// scenario kills the node that much after the last change.
+	SessionKept time.Duration
 
 	// Skip names scenarios the adapter fails today, by their path under
 	// Run ("Recovery/NodeKilled"), with the reason (the gap and its issue).
@@ -72,6 +78,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.NodeTimeout <= 0 {
 		c.NodeTimeout = 15 * time.Second
+	}
+	if c.SessionKept <= 0 {
+		c.SessionKept = 1500 * time.Millisecond
 	}
 	return c
 }

@@ -12,7 +12,8 @@ import (
 // with its socket id, rooms and data, and gets every event it missed, in
 // order, once each, and none it was not meant to get. Then the same when
 // its node closes cleanly, and when its node is killed (SIGKILL, a
-// child process) with nothing said.
+// child process) with nothing said, Config.SessionKept after the client's
+// last change.
 func testRecovery(h *harness) {
 	if !h.cfg.Recovery {
 		h.t.Skip("the adapter does not recover sessions (Config.Recovery)")
@@ -48,7 +49,12 @@ func testRecovery(h *harness) {
 		nodes := h.startNodes(1)
 		ch := h.startChild("child")
 		h.waitServerCount(nodes, 2)
-		h.recoverFrom(ch, nodes[0], func(*client) { ch.child.kill() })
+		h.recoverFrom(ch, nodes[0], func(*client) {
+			// A node keeps the sessions of its connected sockets within
+			// SessionKept of a change: only what it kept can be recovered.
+			time.Sleep(h.cfg.SessionKept)
+			ch.child.kill()
+		})
 	})
 }
 

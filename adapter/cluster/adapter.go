@@ -32,9 +32,9 @@ type core struct {
 	opts    Options
 	log     *slog.Logger
 
-	notPublishedN, malformedN, incompleteN, nodesLostN, callsDroppedN atomic.Uint64
+	notPublishedN, malformedN, incompleteN, nodesLostN, callsDroppedN, sessionsNotKeptN atomic.Uint64
 
-	notPublished, malformed, incomplete, nodesLost, callsDropped *reporter
+	notPublished, malformed, incomplete, nodesLost, callsDropped, sessionsNotKept *reporter
 }
 
 // NewAdapter returns the adapter factory to set as sockio.Options.Adapter:
@@ -54,6 +54,7 @@ func NewAdapter(b Broker, opts Options) sockio.AdapterFactory {
 	c.incomplete = &reporter{c: c, n: &c.incompleteN, msg: "cluster adapter: request ended before every node answered"}
 	c.nodesLost = &reporter{c: c, n: &c.nodesLostN, msg: "cluster adapter: nodes lost (no heartbeat)"}
 	c.callsDropped = &reporter{c: c, n: &c.callsDroppedN, msg: "cluster adapter: callback queue full; server-side events dropped"}
+	c.sessionsNotKept = &reporter{c: c, n: &c.sessionsNotKeptN, msg: "cluster adapter: live sessions not kept; retrying"}
 	return func(nsp *sockio.Namespace) sockio.Adapter { return newAdapter(c, nsp) }
 }
 
@@ -67,6 +68,12 @@ type Adapter struct {
 	uid      string
 	recovery *sockio.RecoveryOptions // nil when the server has recovery off
 	logged   bool                    // recovery through the broker's Log and SessionStore
+	live     *liveSessions           // nil unless the sessions of connected sockets are kept
+
+	// persisting is read-held by PersistSession and held by a flush of
+	// live sessions: a socket's real session lands after its snapshot, and
+	// Close waits for the sessions being kept.
+	persisting sync.RWMutex
 
 	ctx        context.Context // canceled by Close
 	cancel     context.CancelFunc
@@ -84,7 +91,10 @@ type Adapter struct {
 	acks     map[string]*ackRequest
 }
 
-var _ sockio.Adapter = (*Adapter)(nil)
+var (
+	_ sockio.Adapter        = (*Adapter)(nil)
+	_ sockio.SessionTracker = (*Adapter)(nil)
+)
 
 const (
 	callsQueue   = 1024
@@ -113,6 +123,11 @@ func newAdapter(c *core, nsp *sockio.Namespace) *Adapter {
 		a.wg.Add(1)
 		go a.heartbeats()
 	}
+	if a.logged && !c.opts.DisableLiveSessions {
+		a.live = newLiveSessions(a)
+		a.wg.Add(1)
+		go a.live.run()
+	}
 	// Subscribe before returning when the broker answers, so that a new
 	// server receives at once; otherwise keep trying in the background.
 	if !a.subscribe() {
@@ -136,6 +151,7 @@ func (a *Adapter) Stats() Stats {
 		IncompleteRequests: c.incompleteN.Load(),
 		NodesLost:          c.nodesLostN.Load(),
 		CallbacksDropped:   c.callsDroppedN.Load(),
+		SessionsNotKept:    c.sessionsNotKeptN.Load(),
 	}
 }
 
@@ -236,6 +252,11 @@ func (a *Adapter) Close() error {
 	a.mu.Unlock()
 	a.cancel()
 	a.wg.Wait()
+	// Sessions being kept by disconnecting sockets land before the
+	// broker may be let go.
+	a.persisting.Lock()
+	//lint:ignore SA2001 a wait for the readers, not a critical section
+	a.persisting.Unlock()
 	// A handler still running is waited for a short while only: the
 	// goroutine ends when it returns.
 	t := time.NewTimer(handlerGrace)

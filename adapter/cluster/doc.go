@@ -31,6 +31,18 @@
 // it with the events it missed, read from the log. Without them, recovery
 // stays per node (sockio.MemoryAdapter's).
 //
+// Live sessions: with such a broker, the session of every connected socket
+// is kept in the store too, written when it connects and when its rooms or
+// data change (coalesced, once per Options.LiveSessionsFlush, in one batch:
+// SessionBatchStore), and rewritten every half recovery window, so that a
+// client whose node dies without a word (SIGKILL, a crash) recovers through
+// any other node. The server reports the changes through
+// sockio.SessionTracker; a disconnect replaces the snapshot with the real
+// session, or forgets it when there is nothing to recover. A snapshot is
+// kept for the window plus the refresh period, so the client has the whole
+// window after its node's death; it is taken once, as any session.
+// Options.DisableLiveSessions turns them off.
+//
 // NewMemoryBroker is an in-process broker with a Log and a SessionStore,
 // for tests and for several servers in one process: not a network broker.
 //

@@ -37,3 +37,21 @@ func Example() {
 	_ = a.To("lobby").Emit("hello", "from a") // b's sockets in "lobby" get it too
 	// Output: nodes: 2
 }
+
+// Live sessions are on by default when the broker keeps a log and
+// sessions and the server has recovery on: a client whose node is killed
+// recovers through another node. Turned off, sessions are kept only when
+// sockets disconnect (the reference's behaviour), at no cost while they
+// are connected.
+func ExampleOptions_liveSessions() {
+	broker := cluster.NewMemoryBroker()
+	live := cluster.Options{LiveSessionsFlush: 500 * time.Millisecond} // writes changes twice a second
+	off := cluster.Options{DisableLiveSessions: true}
+	recovery := &sockio.RecoveryOptions{MaxDisconnectionDuration: 2 * time.Minute}
+	a := sockio.NewServer(sockio.Options{Adapter: cluster.NewAdapter(broker, live), ConnectionStateRecovery: recovery})
+	b := sockio.NewServer(sockio.Options{Adapter: cluster.NewAdapter(broker, off), ConnectionStateRecovery: recovery})
+	defer a.Close(context.Background())
+	defer b.Close(context.Background())
+	fmt.Println("a keeps the sessions of its connected sockets; b only of those that disconnect")
+	// Output: a keeps the sessions of its connected sockets; b only of those that disconnect
+}

@@ -30,9 +30,10 @@ type MemoryBroker struct {
 }
 
 var (
-	_ Broker       = (*MemoryBroker)(nil)
-	_ Log          = (*MemoryBroker)(nil)
-	_ SessionStore = (*MemoryBroker)(nil)
+	_ Broker            = (*MemoryBroker)(nil)
+	_ Log               = (*MemoryBroker)(nil)
+	_ SessionStore      = (*MemoryBroker)(nil)
+	_ SessionBatchStore = (*MemoryBroker)(nil)
 )
 
 // Bounds of a MemoryBroker: messages kept per namespace for recovery,
@@ -330,4 +331,19 @@ func (b *MemoryBroker) TakeSession(ctx context.Context, nsp, pid string) (*socki
 	}
 	s := ms.s
 	return &s, nil
+}
+
+// PersistSessions implements SessionBatchStore.
+func (b *MemoryBroker) PersistSessions(ctx context.Context, nsp string, keep []sockio.Session, ttl time.Duration, drop []string) error {
+	for _, s := range keep {
+		if err := b.PersistSession(ctx, nsp, s, ttl); err != nil {
+			return err
+		}
+	}
+	b.mu.Lock()
+	for _, pid := range drop {
+		delete(b.sessions, nsp+"\x00"+pid)
+	}
+	b.mu.Unlock()
+	return nil
 }

@@ -20,6 +20,21 @@ type Options struct {
 	// acknowledgements without a timeout of its own, and each call to the
 	// broker (default 5s).
 	RequestsTimeout time.Duration
+	// DisableLiveSessions turns off the live sessions: with a broker that
+	// has a Log and a SessionStore, and connection-state recovery on, the
+	// session of every connected socket is kept in the store (written when
+	// it connects and when its rooms or data change, coalesced, and
+	// rewritten every half recovery window), so that its client recovers
+	// through another node even when its own node dies without a word.
+	// Cost: one store write per socket per half window (one a minute with
+	// the default two minutes), plus one per flush in which it changed.
+	// Off, sessions are kept only when sockets disconnect, as the
+	// reference does: a killed node's clients do not recover.
+	DisableLiveSessions bool
+	// LiveSessionsFlush is how often the live sessions that changed are
+	// written, in one batch (default 1s): a node killed within that much
+	// of a change loses it.
+	LiveSessionsFlush time.Duration
 	// Logger receives dropped and malformed messages and node changes
 	// (default slog.Default()).
 	Logger *slog.Logger
@@ -34,6 +49,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RequestsTimeout <= 0 {
 		o.RequestsTimeout = 5 * time.Second
+	}
+	if o.LiveSessionsFlush <= 0 {
+		o.LiveSessionsFlush = time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

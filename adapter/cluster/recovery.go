@@ -19,8 +19,12 @@ func (a *Adapter) PersistSession(s sockio.Session) {
 		return
 	}
 	s.Missed = nil
-	// Not a.ctx: a server shutting down persists its sockets' sessions
-	// while its adapters close.
+	a.persisting.RLock()
+	defer a.persisting.RUnlock()
+	if a.live != nil {
+		a.live.disconnected(s.SID)
+	}
+	// Not a.ctx: a session is kept even while the adapter closes.
 	ctx, cancel := context.WithTimeout(context.Background(), a.c.opts.RequestsTimeout)
 	defer cancel()
 	if err := a.c.store.PersistSession(ctx, a.name, s, a.recovery.MaxDisconnectionDuration); err != nil {

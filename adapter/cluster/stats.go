@@ -24,6 +24,9 @@ type Stats struct {
 	// CallbacksDropped counts server-side events from other nodes dropped
 	// because the queue of handlers waiting to run (1024) was full.
 	CallbacksDropped uint64
+	// SessionsNotKept counts the batches of live sessions (see
+	// Options.DisableLiveSessions) the store failed; they are retried.
+	SessionsNotKept uint64
 }
 
 // reporter counts one kind of loss and logs it, at most every 5s, with

@@ -17,5 +17,8 @@ func NewAdapter(nc *natsgo.Conn, opts Options) sockio.AdapterFactory {
 		HeartbeatTimeout:  opts.HeartbeatTimeout,
 		RequestsTimeout:   opts.RequestsTimeout,
 		Logger:            opts.Logger,
+
+		DisableLiveSessions: opts.DisableLiveSessions,
+		LiveSessionsFlush:   opts.LiveSessionsFlush,
 	})
 }

@@ -40,6 +40,13 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	HeartbeatTimeout  time.Duration
 	RequestsTimeout   time.Duration
+	// Passed to adapter/cluster by NewAdapter: see cluster.Options. The
+	// live sessions of connected sockets live in the bucket, whose TTL
+	// (Recovery.Window) cuts theirs: a Window of 1.5 times the server's
+	// MaxDisconnectionDuration gives a killed node's clients that whole
+	// duration, half of it otherwise at worst.
+	DisableLiveSessions bool
+	LiveSessionsFlush   time.Duration
 }
 
 // Recovery configures the JetStream log that connection-state recovery

@@ -120,12 +120,6 @@ func suiteConfig(t *testing.T, window time.Duration) adaptertest.Config {
 	}
 	if window == 0 {
 		cfg.Skip = map[string]string{"Recovery": "core NATS keeps no log: recovery across nodes needs Options.Recovery (TestSuiteJetStream)"}
-	} else {
-		cfg.Skip = map[string]string{
-			// Both are adapter/cluster's, not the broker's (#13).
-			"Recovery/NodeClosed": "adapter/cluster persists a session with the adapter's context, already canceled when its node closes: PersistSession fails with context canceled",
-			"Recovery/NodeKilled": "adapter/cluster persists a session only when its socket disconnects: a node killed (SIGKILL) never does",
-		}
 	}
 	return cfg
 }

@@ -19,5 +19,8 @@ func NewAdapter(rdb redis.UniversalClient, opts Options) sockio.AdapterFactory {
 		HeartbeatTimeout:  o.HeartbeatTimeout,
 		RequestsTimeout:   o.RequestsTimeout,
 		Logger:            o.Logger,
+
+		DisableLiveSessions: o.DisableLiveSessions,
+		LiveSessionsFlush:   o.LiveSessionsFlush,
 	})
 }

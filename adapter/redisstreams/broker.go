@@ -31,9 +31,10 @@ type Broker struct {
 }
 
 var (
-	_ cluster.Broker       = (*Broker)(nil)
-	_ cluster.Log          = (*Broker)(nil)
-	_ cluster.SessionStore = (*Broker)(nil)
+	_ cluster.Broker            = (*Broker)(nil)
+	_ cluster.Log               = (*Broker)(nil)
+	_ cluster.SessionStore      = (*Broker)(nil)
+	_ cluster.SessionBatchStore = (*Broker)(nil)
 )
 
 // ErrClosed is returned by the methods of a closed Broker.

@@ -45,6 +45,10 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	HeartbeatTimeout  time.Duration
 	RequestsTimeout   time.Duration
+	// DisableLiveSessions and LiveSessionsFlush are passed to
+	// cluster.NewAdapter by NewAdapter: see cluster.Options.
+	DisableLiveSessions bool
+	LiveSessionsFlush   time.Duration
 	// Logger receives failures and dropped or malformed messages (default
 	// slog.Default()).
 	Logger *slog.Logger

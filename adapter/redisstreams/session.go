@@ -31,6 +31,31 @@ func (b *Broker) PersistSession(ctx context.Context, nsp string, s sockio.Sessio
 	return nil
 }
 
+// PersistSessions implements cluster.SessionBatchStore: the SETs and DELs
+// of a batch of live sessions go in one pipeline (not a transaction: each
+// key stands alone, and a Redis Cluster splits a pipeline by slot). A
+// session that does not encode is left out, counted as malformed.
+func (b *Broker) PersistSessions(ctx context.Context, nsp string, keep []sockio.Session, ttl time.Duration, drop []string) error {
+	_, err := b.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, s := range keep {
+			raw, err := encodeSession(s)
+			if err != nil {
+				b.malformed(err, "session", s.SID)
+				continue
+			}
+			p.Set(ctx, b.opts.SessionKeyPrefix+s.PID, raw, ttl)
+		}
+		for _, pid := range drop {
+			p.Del(ctx, b.opts.SessionKeyPrefix+pid)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("redisstreams: persisting %d sessions, dropping %d: %w", len(keep), len(drop), err)
+	}
+	return nil
+}
+
 // TakeSession gets and deletes the session of pid at once (GET and DEL in
 // a MULTI, as the reference, which works before Redis 6.2's GETDEL): two
 // nodes asked for the same session give it to one of them only. Its Data

@@ -78,11 +78,6 @@ func suiteConfig(t *testing.T) adaptertest.Config {
 			}, rs.restart
 		},
 		Inject: inject,
-		Skip: map[string]string{
-			"Recovery/NodeKilled": "sessions are stored when a socket disconnects (as the reference does): " +
-				"a node killed with SIGKILL stores none; the core would have to keep the sessions of " +
-				"connected sockets in the SessionStore (issue #13)",
-		},
 		Hostile: [][]byte{
 			[]byte("{\"packet\":"), []byte("gqZwYWNrZXQ="), []byte("\xdf\xff\xff\xff\xff"),
 		},
