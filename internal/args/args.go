@@ -89,13 +89,18 @@ func (a Args) Decode(i int, v any) error {
 			return nil
 		}
 	}
-	// Through JSON: []byte becomes base64 and decodes back into []byte fields.
+	// Through JSON: []byte becomes base64 and decodes back into []byte
+	// fields; restoreBinary then puts []byte back where JSON left base64
+	// text in an any.
 	b, err := json.Marshal(val)
 	if err == nil {
 		err = json.Unmarshal(b, v)
 	}
 	if err != nil {
 		return fmt.Errorf("failed to decode argument %d: %w", i, err)
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		restoreBinary(rv.Elem(), val)
 	}
 	return nil
 }
