@@ -27,7 +27,9 @@ func faultModes(t *testing.T, fn func(t *testing.T, opts Options)) {
 
 func logHas(t *testing.T, n *node, text string) {
 	t.Helper()
-	eventually(t, 5*time.Second, func() error {
+	// Loss lines are rate-limited to one per kind per 5 s (stats.go): a
+	// line held back by the limiter comes with the next flush.
+	eventually(t, 15*time.Second, func() error {
 		if !strings.Contains(n.log.String(), text) {
 			return fmt.Errorf("%s: log lacks %q:\n%s", n.name, text, n.log)
 		}
