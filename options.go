@@ -68,6 +68,11 @@ type Options struct {
 	// AllowedOrigins: empty allows every origin, as the reference does;
 	// engineio.SameOrigin alone allows same-origin pages only.
 	AllowedOrigins []string
+	// InitialHeaders and Headers are the reference's "initial_headers"
+	// and "headers" events: they may change the headers of the handshake's
+	// answer, and of every successful polling answer and websocket 101.
+	InitialHeaders func(h http.Header, r *http.Request)
+	Headers        func(h http.Header, r *http.Request)
 }
 
 func (o Options) withDefaults() Options {
@@ -111,5 +116,7 @@ func (o *Options) engine() engineio.Options {
 		MaxURLBytes:        o.MaxURLBytes,
 		PostTimeout:        o.PostTimeout,
 		AllowedOrigins:     o.AllowedOrigins,
+		InitialHeaders:     o.InitialHeaders,
+		Headers:            o.Headers,
 	}
 }

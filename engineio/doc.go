@@ -20,6 +20,16 @@
 // IdleTimeout and a MaxHeaderBytes of its own: a head is read, and an idle
 // connection kept, before this handler is reached.
 //
+// Requests of one session over two connections (a poll and a POST, a poll
+// and an upgrading websocket) are ordered by rules that give the
+// reference's single-event-loop outcome whatever the scheduling (see
+// order.go): a GET that comes during an upgrade while the websocket has
+// unread bytes waits for the upgrade's outcome (400 once upgraded), and a
+// close POSTed with no poll pending lets a GET handled before the POST's
+// answer get its noop.
+// InitialHeaders and Headers are the reference's "initial_headers" and
+// "headers" events.
+//
 // The layer above (package sockio) registers with OnConnection and receives
 // a session's messages through its Handler, in arrival order.
 package engineio

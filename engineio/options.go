@@ -3,6 +3,8 @@ package engineio
 import (
 	"net/http"
 	"time"
+
+	"github.com/sockio/sockio/engineio/packet"
 )
 
 // Transport names, as they appear in the transport query parameter.
@@ -84,6 +86,34 @@ type Options struct {
 	// with credentials ("*" answers "*", without credentials); same-origin
 	// pages need no CORS.
 	AllowedOrigins []string
+
+	// InitialHeaders, when set, may change the response headers of a
+	// handshake: the first polling response or the websocket's 101, as the
+	// reference's "initial_headers" event. h already holds what the server
+	// sets (Set-Cookie of Cookie, Content-Type, ...); r is the request.
+	InitialHeaders func(h http.Header, r *http.Request)
+	// Headers, when set, may change the response headers of every
+	// successful polling response (GET and POST, the handshake included,
+	// after InitialHeaders) and of every websocket 101, the handshake's and
+	// the upgrade's, as the reference's "headers" event. Error answers
+	// (400, 403, ...) do not run it, as with the reference.
+	Headers func(h http.Header, r *http.Request)
+
+	// upgradeCheck is the period of the upgrade's noop check (see
+	// Session.upgradeCheck); zero means the reference's 100ms. Tests only.
+	upgradeCheck time.Duration
+	// hooks are test seams; nil outside tests.
+	hooks *testHooks
+}
+
+// testHooks let tests hold a request at a chosen point, to force an order
+// that scheduling would only give sometimes.
+type testHooks struct {
+	upgradeRead   func(*Session)      // the upgrade is about to read a packet
+	upgradePacket func(packet.Packet) // the upgrade read p, before handling it
+	pollParked    func(*Session)      // a GET waits for something to send
+	probed        func(*Session)      // the probe was answered
+	postDelivered func(*Session)      // a POST delivered its packets, not answered yet
 }
 
 // SameOrigin, as the only entry of AllowedOrigins, allows same-origin
@@ -140,6 +170,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PostTimeout <= 0 {
 		o.PostTimeout = o.PingInterval + o.PingTimeout
+	}
+	if o.upgradeCheck <= 0 {
+		o.upgradeCheck = 100 * time.Millisecond
 	}
 	if o.PerMessageDeflate != nil && o.PerMessageDeflate.Threshold <= 0 {
 		d := *o.PerMessageDeflate

@@ -29,15 +29,18 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	wake := make(chan struct{}, 1)
 	s.poll = wake
+	// A GET after the upgrade packet is late: see order.go.
+	s.pollLate, s.pollSince = s.transport != Polling || s.upgradePacketWaitingLocked(), time.Now()
 	var (
 		pkts  []frame
 		owned bool // pkts came from the queue and goes back to it
+		final bool // the closed session's last answer
 		one   [1]frame
 	)
 	for {
 		if s.state == stateClosed {
 			one[0] = frame{Packet: packet.Packet{Type: s.pollFinal}}
-			pkts = one[:]
+			pkts, final = one[:], true
 			break
 		}
 		if len(s.queue) > 0 && s.transport == Polling {
@@ -46,29 +49,37 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 				break
 			}
 			// A POST is handing its packets over: wait (see deliverPost).
-		} else if s.transport != Polling || s.probed {
-			// Upgrading or upgraded: release the client's poll so it can pause.
+		} else if s.transport != Polling && s.pollLate {
+			// Sent after the upgrade packet: refused as the reference
+			// refuses a poll once upgraded.
+			s.releasePollLocked(wake)
+			s.mu.Unlock()
+			writeError(w, CodeBadRequest, "")
+			return
+		} else if s.transport != Polling || s.noopPoll == wake {
+			// Upgraded, or the upgrade check: release the client's poll
+			// so it can pause.
 			one[0] = frame{Packet: packet.Packet{Type: packet.Noop}}
 			pkts = one[:]
 			break
 		}
+		hook := s.srv.opts.hooks
 		s.mu.Unlock()
+		if hook != nil && hook.pollParked != nil {
+			hook.pollParked(s)
+		}
 		select {
 		case <-wake:
 		case <-r.Context().Done():
 			s.mu.Lock()
-			if s.poll == wake {
-				s.poll = nil
-			}
+			s.releasePollLocked(wake)
 			s.mu.Unlock()
 			s.finish(ReasonTransportError, ErrPollAborted, packet.Close)
 			return
 		}
 		s.mu.Lock()
 	}
-	if s.poll == wake {
-		s.poll = nil
-	}
+	s.releasePollLocked(wake)
 	closing := owned && s.state == stateClosing && pkts[len(pkts)-1].Type == packet.Close
 	s.mu.Unlock()
 
@@ -84,6 +95,9 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if s.srv.hasHeaderHooks() {
+		s.srv.applyHeaders(h, r, isHandshake(r))
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 	if cap(body) <= 1<<20 {
@@ -97,6 +111,20 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	}
 	if closing {
 		s.finish("", nil, packet.Close)
+	}
+	if final {
+		s.srv.unlinger(s) // its one GET came: the next is refused
+	}
+}
+
+// releasePollLocked ends the pending poll wake.
+func (s *Session) releasePollLocked(wake chan struct{}) {
+	if s.poll == wake {
+		s.poll = nil
+		s.pollLate = false
+	}
+	if s.noopPoll == wake {
+		s.noopPoll = nil
 	}
 }
 
@@ -157,10 +185,23 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.deliverPost(body)
+	if hook := s.srv.opts.hooks; hook != nil && hook.postDelivered != nil {
+		hook.postDelivered(s)
+	}
+	// A GET handled from now on comes after this answer: see order.go.
+	s.mu.Lock()
+	linger := s.linger
+	s.mu.Unlock()
+	if linger {
+		s.srv.unlinger(s)
+	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")
+	if s.srv.hasHeaderHooks() {
+		s.srv.applyHeaders(h, r, false)
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
 }

@@ -22,10 +22,11 @@ type Server struct {
 	onConn  func(*Session)
 	origins *origins // AllowedOrigins, parsed; nil allows all
 
-	mu       sync.RWMutex
-	sessions map[string]*Session
-	closed   bool
-	allDone  chan struct{} // closed when closed and no session is left
+	mu        sync.RWMutex
+	sessions  map[string]*Session
+	lingering map[string]*Session // closed by a POSTed close (order.go)
+	closed    bool
+	allDone   chan struct{} // closed when closed and no session is left
 
 	flusher flusher // writes websocket sessions' queues
 }
@@ -89,6 +90,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sid := q.Get("sid"); sid != "" {
 		s := srv.Session(sid)
 		if s == nil {
+			if !upgrade && srv.serveLingering(w, r, sid, transport) {
+				return
+			}
 			refuse(w, CodeUnknownSID, "")
 			return
 		}
@@ -170,6 +174,13 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		if transport == Polling {
 			w.Header().Add("Set-Cookie", srv.cookie(s.id).String())
 		}
+	}
+	if transport == WebSocket && srv.hasHeaderHooks() {
+		// The polling handshake runs them in servePoll, with its answer.
+		if header == nil {
+			header = http.Header{}
+		}
+		srv.applyHeaders(header, r, true)
 	}
 
 	offerUpgrade := transport == Polling && !srv.opts.DisableUpgrades && srv.opts.allows(WebSocket)

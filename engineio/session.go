@@ -100,9 +100,16 @@ type Session struct {
 	ws       *wsconn.Conn
 	flushing bool // a websocket writer goroutine is draining the queue
 
-	upgrading bool         // a websocket is probing
-	probed    bool         // it sent 2probe: answer polls with noop
-	probeWS   *wsconn.Conn // the probing websocket, closed with the session
+	upgrading bool          // a websocket is probing
+	probed    bool          // it sent 2probe: the upgrade check runs
+	probeWS   *wsconn.Conn  // the probing websocket, closed with the session
+	checkGen  uint32        // the running upgrade check's (see order.go)
+	noopPoll  chan struct{} // the poll the upgrade check lets go with a noop
+	pollLate  bool          // the pending poll came after the upgrade packet (order.go)
+	// upgradeInHand: the upgrade has read a packet it has not handled yet.
+	upgradeInHand atomic.Bool
+	pollSince     time.Time // when the pending poll came
+	linger        bool      // closed by a POSTed close with no poll pending
 
 	timer        *time.Timer // heartbeat, then the close-flush deadline
 	timerAt      time.Time   // when the timer is due; an earlier fire is stale
@@ -342,7 +349,7 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	s.pollFinal = pollAnswer
 	s.timer.Stop()
 	s.resumeLocked() // a paused reader goes on, to find the end
-	ws, probe, h, done := s.ws, s.probeWS, s.handler, s.done
+	ws, probe, h, done, linger := s.ws, s.probeWS, s.handler, s.done, s.linger
 	if s.postReading {
 		// A POST still reading its body would else hold its connection
 		// until the body's deadline, long after its session. Under mu, so
@@ -356,6 +363,9 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	s.mu.Unlock()
 
 	s.srv.remove(s)
+	if linger {
+		s.srv.linger(s)
+	}
 	if ws != nil {
 		_ = ws.Close(wsconn.CloseNoStatus, "")
 	}
@@ -489,7 +499,11 @@ func (s *Session) onPacket(p packet.Packet) bool {
 		if s.Transport() == WebSocket {
 			return true // the reference ignores it there: a websocket client just closes
 		}
-		// The client leaves; a pending poll is released with a noop.
+		// The client leaves; a pending poll is released with a noop, and
+		// one not here yet may still come for it (see order.go).
+		s.mu.Lock()
+		s.linger = s.poll == nil && s.state != stateClosed
+		s.mu.Unlock()
 		s.finish(ReasonTransportClose, nil, packet.Noop)
 		return false
 	default:

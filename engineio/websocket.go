@@ -225,7 +225,12 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	ws, err := s.srv.accept(w, r, nil, nil)
+	var header http.Header
+	if s.srv.hasHeaderHooks() && !refuse {
+		header = http.Header{}
+		s.srv.applyHeaders(header, r, false)
+	}
+	ws, err := s.srv.accept(w, r, header, nil)
 	if err != nil {
 		if !refuse {
 			s.endUpgrade(nil)
@@ -250,10 +255,18 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 	timeout := time.AfterFunc(s.srv.opts.UpgradeTimeout, func() { _ = ws.CloseNow() })
 	defer timeout.Stop()
 	for {
+		if hook := s.srv.opts.hooks; hook != nil && hook.upgradeRead != nil {
+			hook.upgradeRead(s)
+		}
 		p, err := readPacket(ws)
+		// Read, not handled yet: a GET coming now came after p (order.go).
+		s.upgradeInHand.Store(true)
 		if err != nil {
 			s.endUpgrade(ws)
 			return
+		}
+		if hook := s.srv.opts.hooks; hook != nil && hook.upgradePacket != nil {
+			hook.upgradePacket(p)
 		}
 		switch {
 		case p.Type == packet.Ping && string(p.Data) == string(probe):
@@ -262,10 +275,16 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 				s.endUpgrade(ws)
 				return
 			}
+			// The pending poll is let go by the upgrade check, not now:
+			// the reference waits for its check interval (see order.go).
 			s.mu.Lock()
 			s.probed = true
-			s.wakePollLocked()
+			s.upgradeInHand.Store(false)
+			s.startUpgradeCheckLocked()
 			s.mu.Unlock()
+			if hook := s.srv.opts.hooks; hook != nil && hook.probed != nil {
+				hook.probed(s)
+			}
 		case p.Type == packet.Upgrade:
 			if !timeout.Stop() {
 				// The timeout fired as the packet came: ws is closed, or about
@@ -287,6 +306,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 			s.transport = WebSocket
 			s.ws, s.probeWS = ws, nil
 			s.upgrading, s.probed = false, false
+			s.upgradeInHand.Store(false)
 			s.wakePollLocked()
 			s.kickLocked()
 			if s.state == stateClosing && !s.flushing {
@@ -308,6 +328,9 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 func (s *Session) endUpgrade(ws *wsconn.Conn) {
 	s.mu.Lock()
 	s.upgrading, s.probed = false, false
+	s.upgradeInHand.Store(false)
+	s.pollLate = false // a held poll becomes an ordinary one
+	s.wakePollLocked()
 	if s.probeWS == ws {
 		s.probeWS = nil
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -53,8 +54,9 @@ type frameReader struct {
 	rc    syscall.RawConn
 	limit int64
 
-	buf  *[]byte // nil while nothing is buffered
-	r, w int     // (*buf)[r:w] is unread
+	buf  *[]byte      // nil while nothing is buffered
+	r, w int          // (*buf)[r:w] is unread
+	held atomic.Int64 // w-r, for Unread on another goroutine
 
 	// Idle detection (ReturnWhenIdle): a read deadline set at most once
 	// per period, not per read.
@@ -109,6 +111,7 @@ func (fr *frameReader) Read() (MessageType, []byte, error) {
 		// The connection is done for: whatever is buffered is never read.
 		readBufPool.Put(fr.buf)
 		fr.buf, fr.r, fr.w = nil, 0, 0
+		fr.held.Store(0)
 	}
 	return typ, msg, err
 }
@@ -380,6 +383,7 @@ func (fr *frameReader) consume(n int) {
 		readBufPool.Put(fr.buf)
 		fr.buf, fr.r, fr.w = nil, 0, 0
 	}
+	fr.held.Store(int64(fr.w - fr.r))
 }
 
 // WaitData waits until bytes are buffered for the next Read (at once if
@@ -470,6 +474,7 @@ func (fr *frameReader) got(n int, dst []byte) int {
 	}
 	if dst == nil {
 		fr.w += n
+		fr.held.Store(int64(fr.w - fr.r))
 	}
 	return n
 }
