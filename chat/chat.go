@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/engineio"
 )
 
 // Options configure a Chat. The zero value gives the defaults.
@@ -55,6 +56,13 @@ type Options struct {
 	// when the History is so slow that the queue is full, the oldest
 	// waiting message is left out of the history (and counted in the log).
 	HistoryQueue int
+	// DepartureGrace delays the "left" line of a socket whose connection
+	// was lost (not closed by its page) by this long, and drops it if the
+	// socket came back meanwhile, recovered on any node or replaced by the
+	// same page: with connection-state recovery, a blip is then no news to
+	// the room, and the page is not replayed its own departure. The online
+	// lists change at once either way. Default 0: told at once.
+	DepartureGrace time.Duration
 }
 
 // withDefaults fills in the zero fields of o.
@@ -180,6 +188,9 @@ func (c *Chat) onConnection(s *sockio.Socket) {
 	s.On("typing", func(on bool) { c.typing(s, u, on) })
 	s.On("disconnect", func(reason string) { c.left(s, u, reason) })
 
+	if s.Recovered() && c.recovered(s) {
+		return
+	}
 	ctx, cancel := c.context()
 	defer cancel()
 	name := c.claim(ctx, s, want, clientID, room)
@@ -193,6 +204,25 @@ func (c *Chat) onConnection(s *sockio.Socket) {
 		_ = s.To(roomKey(room)).Emit("system", System{Room: room, Text: name + " joined", Time: now()})
 	}
 	c.lists.changed(true, room)
+}
+
+// recovered takes back a socket that connection-state recovery restored,
+// on this node or another: its name and room are in its data, it is back
+// in its rooms, and the messages it missed were replayed to it, once each,
+// in order. So no welcome (its history would repeat them) and no "joined"
+// line: the page never left. Only the online lists change, since its
+// departure took it out of them. A socket restored without a chat
+// identity (data lost) goes through the normal path instead.
+func (c *Chat) recovered(s *sockio.Socket) bool {
+	m := memberOf(s.Data())
+	if m == nil {
+		return false
+	}
+	// From another node the data arrives decoded (a map): keep the
+	// *member, so later handlers read it without decoding again.
+	s.SetData(m)
+	c.lists.changed(true, m.Room)
+	return true
 }
 
 // user is what the chat keeps about one socket on its node, for its
@@ -476,19 +506,45 @@ func (c *Chat) left(s *sockio.Socket, u *user, reason string) {
 	if m == nil || reason == sockio.ReasonServerShuttingDown {
 		return
 	}
+	if c.opts.DepartureGrace > 0 && lostConnection[reason] {
+		sid := s.ID()
+		c.lists.changed(true, m.Room)
+		time.AfterFunc(c.opts.DepartureGrace, func() { c.announceLeft(sid, m, u) })
+		return
+	}
+	c.announceLeft("", m, u)
+	c.lists.changed(true, m.Room)
+}
+
+// lostConnection are the reasons of a departure the page did not choose:
+// the ones after which it may come back, recovered or not.
+var lostConnection = map[string]bool{
+	engineio.ReasonTransportClose: true,
+	engineio.ReasonTransportError: true,
+	engineio.ReasonPingTimeout:    true,
+}
+
+// announceLeft tells m's room that it left, unless it is back: a socket
+// with the same id (sid, when recovery may bring it back) or the same page
+// (clientId) is connected on some node.
+func (c *Chat) announceLeft(sid string, m *member, u *user) {
 	ctx, cancel := c.context()
 	defer cancel()
-	snap := c.snapshot(ctx)
-	replaced := false
-	for _, o := range snap {
-		if m.ClientID != "" && o.ClientID == m.ClientID {
-			replaced = true
+	all, err := c.nsp.FetchSockets(ctx)
+	if err != nil {
+		c.opts.Logger.Warn("chat: fetch sockets", "err", err)
+	}
+	for _, rs := range all {
+		if sid != "" && rs.ID == sid {
+			return
+		}
+		if o := memberOf(rs.Data); o != nil && m.ClientID != "" && o.ClientID == m.ClientID {
+			return
 		}
 	}
-	if !replaced && (u.announced || c.limits.allow(u.addr, nil, actAnnounce, time.Now())) {
+	if u.announced || c.limits.allow(u.addr, nil, actAnnounce, time.Now()) {
 		_ = c.nsp.To(roomKey(m.Room)).Emit("system", System{Room: m.Room, Text: m.Name + " left", Time: now()})
 	}
-	c.lists.changed(true, m.Room)
 }
 
 func authString(auth map[string]any, key string) string {

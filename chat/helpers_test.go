@@ -104,11 +104,14 @@ type wsClient struct {
 	acks   map[int]chan json.RawMessage
 	nextID int
 	grew   chan struct{}
+	// connect is the CONNECT answer's payload ({"sid", "pid"}).
+	connect json.RawMessage
 }
 
 type event struct {
-	name string
-	arg  json.RawMessage
+	name  string
+	arg   json.RawMessage
+	parts []json.RawMessage // the whole packet: name, args and, with recovery, the offset
 }
 
 type dialOpts struct {
@@ -168,6 +171,9 @@ func (c *wsClient) read(connected chan struct{}) {
 		case msg == "2":
 			c.write("3")
 		case strings.HasPrefix(msg, "40{"):
+			c.mu.Lock()
+			c.connect = json.RawMessage(data[2:])
+			c.mu.Unlock()
 			close(connected)
 		case strings.HasPrefix(msg, "42["):
 			var parts []json.RawMessage
@@ -181,7 +187,7 @@ func (c *wsClient) read(connected chan struct{}) {
 				arg = parts[1]
 			}
 			c.mu.Lock()
-			c.events = append(c.events, event{name, arg})
+			c.events = append(c.events, event{name, arg, parts})
 			c.counts[name]++
 			c.mu.Unlock()
 			select {

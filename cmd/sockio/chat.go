@@ -218,9 +218,14 @@ func (t *chatTerm) listen() {
 		t.mu.Lock()
 		again := t.connected
 		t.mu.Unlock()
-		if again {
+		switch {
+		case again && s.Recovered():
+			// The server kept our socket, name and room, and replays what
+			// we missed as events; no welcome follows.
+			t.say("* reconnected (recovered: what was missed follows)")
+		case again:
 			t.say("* reconnected")
-		} else {
+		default:
 			t.say("* connected to %s (/help lists the commands)", t.url)
 		}
 	})

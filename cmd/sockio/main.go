@@ -1,7 +1,8 @@
 // Command sockio runs the sockio server and its tools. Each subcommand
 // lives in its own file and registers itself in init.
 //
-//	sockio serve    the Socket.IO server and the chat room (in memory)
+//	sockio serve    the Socket.IO server and the chat room (in memory, or a
+//	                cluster node: --adapter redis|redis-streams|nats)
 //	sockio help     list the commands
 package main
 

@@ -2,38 +2,42 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/sockio/sockio"
-	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/chat"
-	"github.com/sockio/sockio/chat/redishistory"
 	"github.com/sockio/sockio/engineio"
 	"github.com/sockio/sockio/web"
 )
 
+// departureGrace is how long the chat waits, with recovery on, before
+// telling a room that someone whose connection dropped left: most blips
+// (a tunnel, a Wi-Fi handover, a node restart) are over by then.
+const departureGrace = 30 * time.Second
+
 func init() {
-	register("serve", "run the chat room on Socket.IO (in memory, no external service)", runServe)
+	register("serve", "run the chat room on Socket.IO (in memory, or one node of a Redis or NATS cluster)", runServe)
 }
 
 func runServe(args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	addr := fs.String("addr", ":3000", "listen address")
-	redisURL := fs.String("redis", "", "Redis URL (redis://host:6379/0): run as one node of a cluster, history in Redis")
-	origins := fs.String("origins", "", `browser origins allowed besides the chat's own, comma-separated ("https://a.example,*.b.example"); "*" for any`)
-	proxies := fs.String("trusted-proxies", "", `reverse proxies (CIDR prefixes, comma-separated: "10.0.0.0/8") whose X-Forwarded-For names the client for the chat's per-address limits; none by default`)
-	debugAddr := fs.String("debug-addr", "", "serve pprof and expvar on this loopback address (127.0.0.1:6060); off when empty")
-	_ = fs.Parse(args)
-	if *debugAddr != "" {
-		stop, err := startDebug(*debugAddr)
+	cfg, err := parseServe(args, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if cfg.debugAddr != "" {
+		stop, err := startDebug(cfg.debugAddr)
 		if err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
@@ -43,22 +47,22 @@ func runServe(args []string) error {
 	var sopts sockio.Options
 	// Same-origin only by default: the chat's pages come from this server,
 	// and no other site's page may drive a visitor's connection.
-	sopts.AllowedOrigins = originList(*origins)
-	trusted, err := prefixList(*proxies)
-	if err != nil {
-		return fmt.Errorf("serve: bad --trusted-proxies: %w", err)
+	sopts.AllowedOrigins = originList(cfg.origins)
+	if cfg.recovery > 0 {
+		sopts.ConnectionStateRecovery = &sockio.RecoveryOptions{MaxDisconnectionDuration: cfg.recovery}
 	}
-	copts := chat.Options{TrustedProxies: trusted}
-	if *redisURL != "" {
-		ro, err := goredis.ParseURL(*redisURL)
-		if err != nil {
-			return fmt.Errorf("serve: bad --redis: %w", err)
-		}
-		rdb := goredis.NewClient(ro)
-		defer rdb.Close()
-		sopts.Adapter = redisadapter.NewAdapter(rdb, redisadapter.Options{})
-		copts.History = redishistory.New(rdb, redishistory.Options{})
-		slog.Info("clustering through Redis", "addr", ro.Addr)
+	cl, err := openCluster(cfg, slog.Default())
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	// Closed after the server and the chat's last history writes.
+	defer func() { _ = cl.close() }()
+	sopts.Adapter = cl.adapter
+	copts := chat.Options{TrustedProxies: cfg.proxies, History: cl.history}
+	if cfg.recovery > 0 {
+		// A page that comes back recovered within this never left, for the
+		// room: no "left" line for a blip.
+		copts.DepartureGrace = min(cfg.recovery, departureGrace)
 	}
 	io := sockio.NewServer(sopts)
 	io.OnConnection(func(s *sockio.Socket) {
@@ -77,7 +81,7 @@ func runServe(args []string) error {
 	// The same chat for plain-WebSocket users (/plain.html connects here).
 	// One origin list for both: --origins widens /ws as it widens Socket.IO.
 	plain := chat.NewPlain(chat.Options{
-		TrustedProxies: trusted,
+		TrustedProxies: cfg.proxies,
 		CheckOrigin:    engineio.OriginChecker(sopts.AllowedOrigins),
 	})
 	mux.Handle("/ws", plain)
@@ -86,7 +90,7 @@ func runServe(args []string) error {
 	// No TCP keep-alive: Engine.IO's heartbeat finds dead peers, and
 	// keep-alive costs three setsockopt calls per accepted connection.
 	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp", *addr)
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -101,7 +105,8 @@ func runServe(args []string) error {
 		MaxHeaderBytes:    sockio.DefaultMaxHeaderBytes,
 	}
 
-	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()))
+	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()),
+		"adapter", cfg.adapter, "recovery", cfg.recovery.String())
 	err = runUntilSignal(func() error { return sockio.Serve(ln, hs) }, func(ctx context.Context) error {
 		_ = io.Close(ctx)
 		_ = room.Flush(ctx) // the history written behind delivery

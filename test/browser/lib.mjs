@@ -91,9 +91,9 @@ export class Proc {
   }
 }
 
-// sockio runs `sockio serve` on port.
-export async function sockio(port) {
-  const p = new Proc(binary("sockio"), ["serve", "--addr", `127.0.0.1:${port}`], /sockio chat serving/);
+// sockio runs `sockio serve` on port, with extra flags.
+export async function sockio(port, extra = []) {
+  const p = new Proc(binary("sockio"), ["serve", "--addr", `127.0.0.1:${port}`, ...extra], /sockio chat serving/);
   await p.start();
   return p;
 }

@@ -61,6 +61,14 @@ function showDisconnected() {
 socket.on("connect", () => {
   state.attempt = 0;
   setStatus("connected", "connected");
+  // Recovered (connection-state recovery): the server kept our socket, its
+  // name and room, and now replays every event we missed, once, in order.
+  // No welcome comes, and none is needed: no rejoin, no history to merge.
+  // Not recovered, the server sends a welcome, as on a first connection.
+  if (socket.recovered) {
+    state.recoveries = (state.recoveries || 0) + 1;
+    addSystem("Connection restored");
+  }
   // Messages typed offline were just flushed from the client's buffer.
   for (const el of document.querySelectorAll('.msg[data-state="queued"]')) setState(el, "sent");
 });
@@ -80,6 +88,12 @@ socket.io.on("reconnect_attempt", (n) => {
 socket.io.on("reconnect_failed", () => setStatus("offline", "offline"));
 socket.on("connect_error", (err) => {
   if (!socket.active) setStatus("offline", "refused: " + err.message);
+});
+// A closed or reloaded tab says goodbye: the server then tells the room at
+// once, where a dropped connection's "left" line waits for a recovery that
+// will not come.
+addEventListener("pagehide", (ev) => {
+  if (!ev.persisted) socket.disconnect();
 });
 addEventListener("offline", () => {
   if (!socket.connected) showDisconnected();
