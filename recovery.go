@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockio/sockio/internal/rooms"
 	"github.com/sockio/sockio/parser"
 )
 
@@ -176,7 +177,7 @@ func (r *recoveryStore) restore(pid, offset string) *Session {
 	delete(r.sessions, pid)
 	s := st.Session
 	for _, sp := range r.packets[seq-r.first+1:] {
-		if included(s.Rooms, sp.rooms, sp.except) {
+		if rooms.Included(s.Rooms, sp.rooms, sp.except) {
 			s.Missed = append(s.Missed, sp.p)
 		}
 	}
@@ -191,22 +192,4 @@ func (r *recoveryStore) close() {
 	}
 	r.sessions = nil
 	r.packets = nil
-}
-
-// included reports whether a socket in rooms was a target of a broadcast.
-func included(rooms, to, except []string) bool {
-	in := len(to) == 0
-	for _, r := range rooms {
-		for _, x := range except {
-			if r == x {
-				return false
-			}
-		}
-		for _, t := range to {
-			if r == t {
-				in = true
-			}
-		}
-	}
-	return in
 }

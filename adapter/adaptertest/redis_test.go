@@ -3,10 +3,6 @@ package adaptertest_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -14,6 +10,7 @@ import (
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/adaptertest"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/adapter/redis"
 )
 
@@ -24,38 +21,20 @@ func TestRedisClassic(t *testing.T) { adaptertest.Run(t, redisConfig(t, false)) 
 
 func TestRedisSharded(t *testing.T) { adaptertest.Run(t, redisConfig(t, true)) }
 
-func redisAddr() string {
-	if a := os.Getenv("SOCKIO_TEST_REDIS"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
-
 func newRedisClient(t testing.TB, addr string) *goredis.Client {
 	c := goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: 1})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
-func needRedis(t *testing.T) {
-	t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: redisAddr(), DialTimeout: time.Second, MaxRetries: -1})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Skipf("no Redis at %s (%v): start one with redis-server --port 6379, or set SOCKIO_TEST_REDIS", redisAddr(), err)
-	}
-}
-
 func redisConfig(t *testing.T, sharded bool) adaptertest.Config {
-	needRedis(t)
+	testkit.NeedRedis(t)
 	opts := func(key string) redis.Options {
 		return redis.Options{Key: key, Sharded: sharded, RequestsTimeout: time.Second, HealthCheckInterval: time.Second}
 	}
 	cfg := adaptertest.Config{
 		NewNode: func(t testing.TB, cluster string) sockio.AdapterFactory {
-			return redis.NewAdapter(newRedisClient(t, redisAddr()), opts(cluster))
+			return redis.NewAdapter(newRedisClient(t, testkit.RedisAddr()), opts(cluster))
 		},
 		CrossProcess:    true,
 		RequestsTimeout: time.Second,
@@ -63,9 +42,9 @@ func redisConfig(t *testing.T, sharded bool) adaptertest.Config {
 		// connection is gone as soon as its process is.
 		NodeTimeout: 5 * time.Second,
 		RestartBroker: func(t *testing.T) (func() sockio.AdapterFactory, func()) {
-			rs := startRedisServer(t)
+			rs := testkit.StartRedisServer(t)
 			key := "sockio-at-restart"
-			return func() sockio.AdapterFactory { return redis.NewAdapter(newRedisClient(t, rs.addr), opts(key)) }, rs.restart
+			return func() sockio.AdapterFactory { return redis.NewAdapter(newRedisClient(t, rs.Addr()), opts(key)) }, rs.Restart
 		},
 		Inject: func(t testing.TB, cluster, nsp string, payload []byte) error {
 			return injectRedis(t, cluster, sharded, payload)
@@ -81,7 +60,7 @@ func redisConfig(t *testing.T, sharded bool) adaptertest.Config {
 func injectRedis(t testing.TB, key string, sharded bool, payload []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c := newRedisClient(t, redisAddr())
+	c := newRedisClient(t, testkit.RedisAddr())
 	defer c.Close()
 	var chans []string
 	var err error
@@ -107,71 +86,4 @@ func injectRedis(t testing.TB, key string, sharded bool, payload []byte) error {
 		}
 	}
 	return nil
-}
-
-// redisServer is a redis-server of a scenario's own, on a free port.
-type redisServer struct {
-	t    *testing.T
-	addr string
-	port string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func startRedisServer(t *testing.T) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	_ = l.Close()
-	rs := &redisServer{t: t, addr: "127.0.0.1:" + port, port: port}
-	rs.start()
-	t.Cleanup(rs.stop)
-	return rs
-}
-
-func (rs *redisServer) start() {
-	rs.t.Helper()
-	rs.cmd = exec.Command("redis-server", "--port", rs.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	if err := rs.cmd.Start(); err != nil {
-		rs.t.Fatal(err)
-	}
-	rs.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(rs.cmd, rs.done)
-	c := goredis.NewClient(&goredis.Options{Addr: rs.addr, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			rs.t.Fatalf("redis-server on %s: %v", rs.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (rs *redisServer) stop() {
-	if rs.cmd == nil {
-		return
-	}
-	_ = rs.cmd.Process.Kill()
-	<-rs.done
-	rs.cmd = nil
-}
-
-// restart kills the server, as a crash would, and starts it again.
-func (rs *redisServer) restart() {
-	rs.stop()
-	time.Sleep(500 * time.Millisecond) // the nodes notice it is gone
-	rs.start()
 }

@@ -213,14 +213,7 @@ func (a *Adapter) resubscribe() {
 // a handler may make a request whose answers that goroutine delivers.
 func (a *Adapter) callbacks() {
 	defer close(a.cbDone)
-	for {
-		select {
-		case fn := <-a.calls:
-			fn()
-		case <-a.ctx.Done():
-			return
-		}
-	}
+	wire.RunCalls(a.ctx, a.calls)
 }
 
 func (a *Adapter) call(fn func()) {

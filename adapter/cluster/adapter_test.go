@@ -9,24 +9,25 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // cluster3 starts three nodes on a MemoryBroker with two clients each:
 // c[0],c[1] on node0, c[2],c[3] on node1, c[4],c[5] on node2. c[0] and
 // c[3] join room "r", c[3] and c[4] join room "q". Every client
 // acknowledges with its name.
-func cluster3(t *testing.T, opts Options) ([]*node, []*tclient) {
+func cluster3(t *testing.T, opts Options) ([]*node, []*testkit.Client) {
 	t.Helper()
 	nodes := startCluster(t, NewMemoryBroker(), 3, opts, false)
-	clients := make([]*tclient, 6)
+	clients := make([]*testkit.Client, 6)
 	for i := range clients {
 		name := fmt.Sprintf("c%d", i)
-		clients[i] = dialClient(t, nodes[i/2].url(), name, nil, func(tevent) []any { return []any{name} })
+		clients[i] = dialClient(t, nodes[i/2].url(), name, nil, func(testkit.Event) []any { return []any{name} })
 	}
-	clients[0].emit("join", "r")
-	clients[3].emit("join", "r")
-	clients[3].emit("join", "q")
-	clients[4].emit("join", "q")
+	clients[0].Emit("join", "r")
+	clients[3].Emit("join", "r")
+	clients[3].Emit("join", "q")
+	clients[4].Emit("join", "q")
 	waitRoom(t, nodes[0], "r", 2)
 	waitRoom(t, nodes[0], "q", 2)
 	return nodes, clients
@@ -35,7 +36,7 @@ func cluster3(t *testing.T, opts Options) ([]*node, []*tclient) {
 // waitRoom waits until room has want sockets across the cluster.
 func waitRoom(t *testing.T, n *node, room string, want int) {
 	t.Helper()
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		op := n.srv.In(room)
 		if room == "" {
 			op = n.srv.Except()
@@ -52,43 +53,43 @@ func waitRoom(t *testing.T, n *node, room string, want int) {
 }
 
 func TestBroadcastAcrossNodes(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes, c := cluster3(t, Options{})
 
 	if err := nodes[1].srv.Emit("all", 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, cl := range c {
-		if ev := cl.expect("all"); ev.String() != "all 1" {
-			t.Errorf("%s got %s", cl.name, ev)
+		if ev := cl.Expect("all"); ev.String() != "all 1" {
+			t.Errorf("%s got %s", cl.Name, ev)
 		}
 	}
 
 	// Rooms and except, from a node with no member of the room.
 	_ = nodes[2].srv.To("r").Emit("to-r", "x")
 	_ = nodes[0].srv.To("q").Except("r").Emit("q-not-r")
-	c[0].expect("to-r")
-	c[3].expect("to-r")
-	c[4].expect("q-not-r")
+	c[0].Expect("to-r")
+	c[3].Expect("to-r")
+	c[4].Expect("q-not-r")
 	// Binary crosses as binary.
-	_ = nodes[0].srv.To(c[5].sid).Emit("bin", []byte{1, 2, 3})
-	if ev := c[5].expect("bin"); len(ev.atts) != 1 || string(ev.atts[0]) != "\x01\x02\x03" {
-		t.Errorf("binary broadcast arrived as %s %q", ev, ev.atts)
+	_ = nodes[0].srv.To(c[5].SID).Emit("bin", []byte{1, 2, 3})
+	if ev := c[5].Expect("bin"); len(ev.Atts) != 1 || string(ev.Atts[0]) != "\x01\x02\x03" {
+		t.Errorf("binary broadcast arrived as %s %q", ev, ev.Atts)
 	}
 	// Local stays local.
 	_ = nodes[1].srv.Local().Emit("local")
-	c[2].expect("local")
-	c[3].expect("local")
+	c[2].Expect("local")
+	c[3].Expect("local")
 	for _, i := range []int{0, 1, 4, 5} {
-		c[i].expectNone(100 * time.Millisecond)
+		c[i].ExpectNone(100 * time.Millisecond)
 	}
 	for _, i := range []int{1, 2} {
-		c[i].expectNone(0)
+		c[i].ExpectNone(0)
 	}
 }
 
 func TestBroadcastWithAckAcrossNodes(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes, c := cluster3(t, Options{})
 	ctx := context.Background()
 
@@ -107,13 +108,13 @@ func TestBroadcastWithAckAcrossNodes(t *testing.T) {
 		t.Errorf("acks %v, want %v", names, want)
 	}
 	for _, cl := range c {
-		cl.expect("ask")
+		cl.Expect("ask")
 	}
 
 	// A client that never answers: ErrTimeout with the answers so far.
 	mute := dialClient(t, nodes[2].url(), "mute", nil, nil)
-	waitRoom(t, nodes[0], mute.sid, 1)
-	res, err = nodes[1].srv.To("q", mute.sid).Timeout(300*time.Millisecond).EmitWithAck(ctx, "ask2")
+	waitRoom(t, nodes[0], mute.SID, 1)
+	res, err = nodes[1].srv.To("q", mute.SID).Timeout(300*time.Millisecond).EmitWithAck(ctx, "ask2")
 	if !errors.Is(err, sockio.ErrTimeout) {
 		t.Fatalf("err %v, want ErrTimeout", err)
 	}
@@ -123,7 +124,7 @@ func TestBroadcastWithAckAcrossNodes(t *testing.T) {
 }
 
 func TestFetchSocketsAcrossNodes(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes, c := cluster3(t, Options{})
 	ctx := context.Background()
 	all, err := nodes[0].srv.FetchSockets(ctx)
@@ -131,7 +132,7 @@ func TestFetchSocketsAcrossNodes(t *testing.T) {
 		t.Fatalf("FetchSockets: %d sockets, %v", len(all), err)
 	}
 	in, err := nodes[2].srv.In("r").Except("q").FetchSockets(ctx)
-	if err != nil || len(in) != 1 || in[0].ID != c[0].sid {
+	if err != nil || len(in) != 1 || in[0].ID != c[0].SID {
 		t.Fatalf("In(r).Except(q): %v, %v", in, err)
 	}
 	rs := in[0]
@@ -149,34 +150,34 @@ func TestFetchSocketsAcrossNodes(t *testing.T) {
 	if err := rs.Emit("hello", "there"); err != nil {
 		t.Fatal(err)
 	}
-	c[0].expect("hello")
+	c[0].Expect("hello")
 }
 
 func TestSocketsJoinLeaveDisconnect(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes, c := cluster3(t, Options{})
 	nodes[0].srv.In("q").SocketsJoin("joined")
 	waitRoom(t, nodes[1], "joined", 2)
 	nodes[2].srv.In("joined").Except("r").SocketsLeave("joined")
 	waitRoom(t, nodes[0], "joined", 1)
 	_ = nodes[0].srv.To("joined").Emit("j")
-	c[3].expect("j")
-	c[4].expectNone(100 * time.Millisecond)
+	c[3].Expect("j")
+	c[4].ExpectNone(100 * time.Millisecond)
 
 	nodes[1].srv.In("r").DisconnectSockets(true)
-	c[0].expect(disconnectEvent)
-	c[3].expect(disconnectEvent)
+	c[0].Expect(testkit.DisconnectEvent)
+	c[3].Expect(testkit.DisconnectEvent)
 	waitRoom(t, nodes[2], "", 4)
 }
 
 func TestServerSideEmitAcrossNodes(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes, _ := cluster3(t, Options{})
 	if err := nodes[0].srv.ServerSideEmit("hi", 1, "two"); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range nodes[1:] {
-		eventually(t, 5*time.Second, func() error {
+		testkit.Eventually(t, 5*time.Second, func() error {
 			if got := n.serverEvents(); !slices.Equal(got, []string{`hi 1 "two"`}) {
 				return fmt.Errorf("%s got %q", n.name, got)
 			}
@@ -215,7 +216,7 @@ func TestServerSideEmitAcrossNodes(t *testing.T) {
 }
 
 func TestServerCountFromHeartbeats(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	nodes := startCluster(t, b, 3, fastHeartbeats, false)
 	// A node that closes says so: the others drop it at once.
@@ -233,7 +234,7 @@ func TestServerCountFromHeartbeats(t *testing.T) {
 }
 
 func TestDeadNodeDroppedMidRequest(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := newFreezer()
 	opts := fastHeartbeats
 	opts.RequestsTimeout = 30 * time.Second // the request must not wait for it
@@ -280,7 +281,7 @@ func TestDeadNodeDroppedMidRequest(t *testing.T) {
 }
 
 func TestCloseEndsEverything(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	nodes := startCluster(t, b, 2, Options{}, true)
 	c := dialClient(t, nodes[0].url(), "c", nil, nil)
@@ -289,7 +290,7 @@ func TestCloseEndsEverything(t *testing.T) {
 		n.close()
 	}
 	select {
-	case <-c.done:
+	case <-c.Done():
 	case <-time.After(5 * time.Second):
 		t.Error("the client's connection is still open")
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // counting is a MemoryBroker that counts the nodes itself, as Redis'
@@ -29,7 +31,7 @@ func (c *counting) Publish(ctx context.Context, m *Message) (string, error) {
 }
 
 func TestServerCounterBrokerSendsNoHeartbeats(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := &counting{MemoryBroker: NewMemoryBroker()}
 	nodes := startCluster(t, b, 3, fastHeartbeats, false)
 	for i, n := range nodes {

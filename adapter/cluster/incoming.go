@@ -3,8 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
-
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/internal/notepack"
@@ -149,18 +147,11 @@ func (a *Adapter) onServerSideEmit(m *Message) error {
 	var ack func(args ...any)
 	if withID {
 		from := m.UID
-		var once atomic.Bool
-		ack = func(args ...any) {
-			if !once.CompareAndSwap(false, true) {
-				return
-			}
-			v, err := wire.FirstValue(args)
-			if err != nil {
-				a.c.log.Warn("cluster adapter: server-side acknowledgement not encodable", "err", err)
-				v = nil
-			}
+		ack = wire.OnceAck(func(v any) {
 			a.respond(from, ServerSideEmitResponse, notepack.Map{{Key: "requestId", Value: id}, {Key: "packet", Value: v}})
-		}
+		}, func(err error) {
+			a.c.log.Warn("cluster adapter: server-side acknowledgement not encodable", "err", err)
+		})
 	}
 	a.call(func() { a.nsp.HandleServerSideEmit(name, args, ack) })
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // mortal is one node's view of a shared MemoryBroker that can die: dead,
@@ -84,7 +85,7 @@ func (b *MemoryBroker) peek(pid string) (sockio.Session, time.Time, bool) {
 // waitKept waits until the session kept for pid satisfies check.
 func waitKept(t *testing.T, b *MemoryBroker, pid string, check func(s sockio.Session) error) {
 	t.Helper()
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		s, _, ok := b.peek(pid)
 		if !ok {
 			return fmt.Errorf("no session kept for %s", pid)
@@ -116,7 +117,7 @@ var liveOpts = Options{
 // and data it had, and the events it missed: the live session its node
 // kept while it was connected, changes included.
 func TestLiveSessionSurvivesNodeDeath(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	m0 := &mortal{MemoryBroker: b}
 	n0 := startNode(t, "node0", m0, liveOpts, true)
@@ -124,50 +125,50 @@ func TestLiveSessionSurvivesNodeDeath(t *testing.T) {
 	waitCluster(t, []*node{n0, n1}, 2)
 
 	c := dialClient(t, n0.url(), "victim", nil, nil)
-	waitKept(t, b, c.pid, inRooms(c.sid))
-	c.emit("join", "r")
-	waitKept(t, b, c.pid, inRooms(c.sid, "r"))
-	n0.srv.Of("/").Socket(c.sid).SetData(map[string]any{"name": "victim", "changed": true})
-	waitKept(t, b, c.pid, func(s sockio.Session) error {
+	waitKept(t, b, c.PID, inRooms(c.SID))
+	c.Emit("join", "r")
+	waitKept(t, b, c.PID, inRooms(c.SID, "r"))
+	n0.srv.Of("/").Socket(c.SID).SetData(map[string]any{"name": "victim", "changed": true})
+	waitKept(t, b, c.PID, func(s sockio.Session) error {
 		if d, _ := s.Data.(map[string]any); d["changed"] != true {
 			return fmt.Errorf("data kept %v", s.Data)
 		}
 		return nil
 	})
 	_ = n1.srv.To("r").Emit("before", 0)
-	offset := c.expect("before").last()
+	offset := c.Expect("before").Last()
 
 	m0.dead.Store(true)
-	c.close() // node0 cannot keep the session now
+	c.Close() // node0 cannot keep the session now
 	for i := range 3 {
 		_ = n1.srv.To("r").Emit("m", i)
 	}
-	c2 := dialClient(t, n1.url(), "victim", map[string]string{"pid": c.pid, "offset": offset}, nil)
-	if c2.sid != c.sid {
-		t.Fatalf("not recovered: sid %s, was %s", c2.sid, c.sid)
+	c2 := dialClient(t, n1.url(), "victim", map[string]string{"pid": c.PID, "offset": offset}, nil)
+	if c2.SID != c.SID {
+		t.Fatalf("not recovered: sid %s, was %s", c2.SID, c.SID)
 	}
 	for i := range 3 {
 		var n int
-		c2.expect("m").arg(t, 0, &n)
+		c2.Expect("m").Arg(t, 0, &n)
 		if n != i {
 			t.Errorf("missed event %d came as %d", i, n)
 		}
 	}
 	socks, err := n1.srv.In("r").FetchSockets(context.Background())
-	if err != nil || len(socks) != 1 || socks[0].ID != c.sid {
+	if err != nil || len(socks) != 1 || socks[0].ID != c.SID {
 		t.Fatalf("room r after recovery: %v, %v", socks, err)
 	}
 	if d, _ := socks[0].Data.(map[string]any); d["changed"] != true {
 		t.Errorf("data after recovery %v", socks[0].Data)
 	}
 	// Taken once: the recovered socket's own live session replaces it.
-	waitKept(t, b, c.pid, inRooms(c.sid, "r"))
+	waitKept(t, b, c.PID, inRooms(c.SID, "r"))
 }
 
 // A socket that leaves for good (its client disconnects, or the server
 // disconnects it) has nothing to recover: its live session goes.
 func TestLiveSessionForgottenWhenSocketLeaves(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	n0 := startNode(t, "node0", b, liveOpts, true)
 	gone := func(pid string) func() error {
@@ -180,30 +181,30 @@ func TestLiveSessionForgottenWhenSocketLeaves(t *testing.T) {
 	}
 
 	c := dialClient(t, n0.url(), "leaver", nil, nil)
-	waitKept(t, b, c.pid, inRooms(c.sid))
-	c.write(1, []byte("41")) // the client disconnects from "/"
-	eventually(t, 5*time.Second, gone(c.pid))
+	waitKept(t, b, c.PID, inRooms(c.SID))
+	c.Write(1, []byte("41")) // the client disconnects from "/"
+	testkit.Eventually(t, 5*time.Second, gone(c.PID))
 
 	c2 := dialClient(t, n0.url(), "kicked", nil, nil)
-	waitKept(t, b, c2.pid, inRooms(c2.sid))
-	n0.srv.Of("/").Socket(c2.sid).Disconnect(false)
-	eventually(t, 5*time.Second, gone(c2.pid))
+	waitKept(t, b, c2.PID, inRooms(c2.SID))
+	n0.srv.Of("/").Socket(c2.SID).Disconnect(false)
+	testkit.Eventually(t, 5*time.Second, gone(c2.PID))
 
 	// A lost connection keeps the real session in place of the live one.
 	c3 := dialClient(t, n0.url(), "lost", nil, nil)
-	waitKept(t, b, c3.pid, inRooms(c3.sid))
-	c3.close()
-	eventually(t, 5*time.Second, func() error {
-		if n0.srv.Of("/").Socket(c3.sid) != nil {
+	waitKept(t, b, c3.PID, inRooms(c3.SID))
+	c3.Close()
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if n0.srv.Of("/").Socket(c3.SID) != nil {
 			return errors.New("socket still connected")
 		}
 		return nil
 	})
-	if _, exp, ok := b.peek(c3.pid); !ok || time.Until(exp) > time.Minute {
+	if _, exp, ok := b.peek(c3.PID); !ok || time.Until(exp) > time.Minute {
 		t.Errorf("after a lost connection: kept %v until %v, want the session for the window (1m)", ok, exp)
 	}
 	time.Sleep(3 * liveOpts.LiveSessionsFlush)
-	if _, _, ok := b.peek(c3.pid); !ok {
+	if _, _, ok := b.peek(c3.PID); !ok {
 		t.Error("the session of a lost connection went")
 	}
 }
@@ -212,12 +213,12 @@ func TestLiveSessionForgottenWhenSocketLeaves(t *testing.T) {
 // refresh period and rewritten before it gets that old: it never expires
 // while the socket is connected.
 func TestLiveSessionRefreshed(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	n0 := startNode(t, "node0", b, liveOpts, true)
 	c := dialClient(t, n0.url(), "stayer", nil, nil)
-	waitKept(t, b, c.pid, inRooms(c.sid))
-	_, exp1, _ := b.peek(c.pid)
+	waitKept(t, b, c.PID, inRooms(c.SID))
+	_, exp1, _ := b.peek(c.PID)
 	l := n0.adapter().live
 	if l.refresh != 30*time.Second || l.ttl != 90*time.Second {
 		t.Fatalf("refresh %v ttl %v, want 30s and 90s for a 1m window", l.refresh, l.ttl)
@@ -227,7 +228,7 @@ func TestLiveSessionRefreshed(t *testing.T) {
 	}
 	// As if the refresh period went by: the snapshot is written again.
 	l.flushOnce(time.Now().Add(l.refresh))
-	_, exp2, _ := b.peek(c.pid)
+	_, exp2, _ := b.peek(c.PID)
 	if !exp2.After(exp1) {
 		t.Errorf("not refreshed: expires %v, then %v", exp1, exp2)
 	}
@@ -236,16 +237,16 @@ func TestLiveSessionRefreshed(t *testing.T) {
 // Without live sessions, only disconnections keep sessions, as the
 // reference.
 func TestLiveSessionsDisabled(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	opts := liveOpts
 	opts.DisableLiveSessions = true
 	n0 := startNode(t, "node0", b, opts, true)
 	c := dialClient(t, n0.url(), "plain", nil, nil)
-	c.emit("join", "r")
+	c.Emit("join", "r")
 	waitRoom(t, n0, "r", 1)
 	time.Sleep(3 * opts.LiveSessionsFlush)
-	if _, _, ok := b.peek(c.pid); ok {
+	if _, _, ok := b.peek(c.PID); ok {
 		t.Fatal("a connected socket's session is kept with DisableLiveSessions")
 	}
 	if n0.adapter().live != nil {
@@ -293,7 +294,7 @@ func (b *closingBroker) PersistSession(ctx context.Context, nsp string, s sockio
 // Server.Close keeps every recoverable session before the adapters let
 // go of the broker, even when disconnect handlers take their time.
 func TestCloseKeepsSessionsBeforeAdaptersClose(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := &closingBroker{MemoryBroker: NewMemoryBroker()}
 	opts := liveOpts
 	opts.DisableLiveSessions = true // only the sessions kept by Close
@@ -301,7 +302,7 @@ func TestCloseKeepsSessionsBeforeAdaptersClose(t *testing.T) {
 	n0.srv.OnConnection(func(s *sockio.Socket) {
 		s.On("disconnecting", func(string) { time.Sleep(100 * time.Millisecond) })
 	})
-	var clients []*tclient
+	var clients []*testkit.Client
 	for i := range 5 {
 		clients = append(clients, dialClient(t, n0.url(), "c"+itoa(i), nil, nil))
 	}
@@ -311,8 +312,8 @@ func TestCloseKeepsSessionsBeforeAdaptersClose(t *testing.T) {
 		t.Errorf("%d sessions offered after the adapters closed", n)
 	}
 	for _, c := range clients {
-		if _, _, ok := b.MemoryBroker.peek(c.pid); !ok {
-			t.Errorf("session of %s not kept", c.name)
+		if _, _, ok := b.MemoryBroker.peek(c.PID); !ok {
+			t.Errorf("session of %s not kept", c.Name)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -31,7 +32,7 @@ var hostile = []struct {
 }
 
 func TestMalformedMessagesCounted(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	nodes := startCluster(t, b, 2, Options{}, true)
 	c := dialClient(t, nodes[1].url(), "c", nil, nil)
@@ -47,7 +48,7 @@ func TestMalformedMessagesCounted(t *testing.T) {
 		"packet": map[string]any{"type": 2.0, "data": []any{"odd"}},
 	}})
 	want := uint64(len(hostile))
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if got := nodes[1].adapter().Stats().Malformed; got < want {
 			return errorf("malformed %d, want %d", got, want)
 		}
@@ -58,7 +59,7 @@ func TestMalformedMessagesCounted(t *testing.T) {
 	}
 	// The node still works.
 	_ = nodes[0].srv.Emit("fine")
-	c.expect("fine")
+	c.Expect("fine")
 	if got := nodes[1].adapter().Stats().Malformed; got != want {
 		t.Errorf("malformed %d, want %d (an odd but readable broadcast counted?)", got, want)
 	}

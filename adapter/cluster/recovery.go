@@ -7,6 +7,7 @@ import (
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/internal/wire"
+	"github.com/sockio/sockio/internal/rooms"
 	"github.com/sockio/sockio/parser"
 )
 
@@ -69,10 +70,10 @@ func (a *Adapter) RestoreSession(ctx context.Context, pid, offset string) (*sock
 	return s, nil
 }
 
-// missed returns the packet of a logged message that a socket in rooms
+// missed returns the packet of a logged message that a socket in rooms in
 // should get on recovery: a broadcast without ack, not volatile, to its
 // rooms; nil otherwise.
-func (a *Adapter) missed(m *Message, rooms []string) *parser.Packet {
+func (a *Adapter) missed(m *Message, in []string) *parser.Packet {
 	if m == nil || m.Type != Broadcast || (m.NSP != "" && m.NSP != a.name) || wire.Has(m.Data, "requestId") {
 		return nil
 	}
@@ -81,7 +82,7 @@ func (a *Adapter) missed(m *Message, rooms []string) *parser.Packet {
 		a.c.malformed.add("nsp", a.name, "where", "log", "err", err)
 		return nil
 	}
-	if opts.Flags.Volatile || !wire.Included(rooms, opts.Rooms, opts.Except) {
+	if opts.Flags.Volatile || !rooms.Included(in, opts.Rooms, opts.Except) {
 		return nil
 	}
 	p, err := wire.ReadPacket(wire.Field(m.Data, "packet"), a.name)

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // disconnect cuts a client's connection (a transport close: the server
 // keeps its session) and waits until the session is kept.
-func disconnect(t *testing.T, c *tclient, kept func() int, want int) {
+func disconnect(t *testing.T, c *testkit.Client, kept func() int, want int) {
 	t.Helper()
-	c.close()
-	eventually(t, 5*time.Second, func() error {
+	c.Close()
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if n := kept(); n != want {
 			return fmt.Errorf("%d sessions kept, want %d", n, want)
 		}
@@ -27,17 +29,17 @@ func (b *MemoryBroker) sessionCount() int {
 }
 
 func TestRecoveryAcrossNodes(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	nodes := startCluster(t, b, 3, Options{}, true)
 	c := dialClient(t, nodes[0].url(), "roamer", nil, nil)
-	if c.pid == "" {
+	if c.PID == "" {
 		t.Fatal("no pid in the CONNECT answer: recovery is off")
 	}
-	c.emit("join", "room1")
+	c.Emit("join", "room1")
 	waitRoom(t, nodes[1], "room1", 1)
 	_ = nodes[1].srv.To("room1").Emit("before", 0)
-	offset := c.expect("before").last()
+	offset := c.Expect("before").Last()
 	if offset == "" {
 		t.Fatal("no offset appended to a broadcast from another node")
 	}
@@ -53,46 +55,46 @@ func TestRecoveryAcrossNodes(t *testing.T) {
 	_ = nodes[0].srv.To("room1").Emit("m", 3)
 
 	// It comes back through another node.
-	c2 := dialClient(t, nodes[2].url(), "roamer", map[string]string{"pid": c.pid, "offset": offset}, nil)
-	if c2.sid != c.sid || c2.pid != c.pid {
-		t.Fatalf("recovered as sid %q pid %q, want %q %q", c2.sid, c2.pid, c.sid, c.pid)
+	c2 := dialClient(t, nodes[2].url(), "roamer", map[string]string{"pid": c.PID, "offset": offset}, nil)
+	if c2.SID != c.SID || c2.PID != c.PID {
+		t.Fatalf("recovered as sid %q pid %q, want %q %q", c2.SID, c2.PID, c.SID, c.PID)
 	}
 	seen := map[string]bool{offset: true}
 	for i := 1; i <= 3; i++ {
-		ev := c2.expect("m")
+		ev := c2.Expect("m")
 		var n int
-		ev.arg(t, 0, &n)
+		ev.Arg(t, 0, &n)
 		if n != i {
 			t.Errorf("missed event %d came as %s", i, ev)
 		}
-		if off := ev.last(); off == "" || seen[off] {
+		if off := ev.Last(); off == "" || seen[off] {
 			t.Errorf("missed event %s: offset %q empty or seen before", ev, off)
 		} else {
 			seen[off] = true
 		}
 	}
-	c2.expectNone(100 * time.Millisecond)
+	c2.ExpectNone(100 * time.Millisecond)
 
 	// Rooms and data came back: its room reaches it on its new node.
 	socks, err := nodes[1].srv.In("room1").FetchSockets(context.Background())
-	if err != nil || len(socks) != 1 || socks[0].ID != c.sid {
+	if err != nil || len(socks) != 1 || socks[0].ID != c.SID {
 		t.Fatalf("room1 after recovery: %v, %v", socks, err)
 	}
 	if data, _ := socks[0].Data.(map[string]any); data["name"] != "roamer" || data["node"] != "node0" {
 		t.Errorf("data after recovery %v", socks[0].Data)
 	}
 	_ = nodes[0].srv.To("room1").Emit("after", 4)
-	last := c2.expect("after").last()
+	last := c2.Expect("after").Last()
 
 	// And again, through a third node, with nothing missed.
 	disconnect(t, c2, b.sessionCount, 1)
-	c3 := dialClient(t, nodes[1].url(), "roamer", map[string]string{"pid": c.pid, "offset": last}, nil)
-	if c3.sid != c.sid {
-		t.Fatalf("second recovery: sid %q, want %q", c3.sid, c.sid)
+	c3 := dialClient(t, nodes[1].url(), "roamer", map[string]string{"pid": c.PID, "offset": last}, nil)
+	if c3.SID != c.SID {
+		t.Fatalf("second recovery: sid %q, want %q", c3.SID, c.SID)
 	}
-	c3.expectNone(100 * time.Millisecond)
-	c3.close()
-	eventually(t, 5*time.Second, func() error {
+	c3.ExpectNone(100 * time.Millisecond)
+	c3.Close()
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if b.sessionCount() != 1 {
 			return fmt.Errorf("session not kept")
 		}
@@ -101,21 +103,21 @@ func TestRecoveryAcrossNodes(t *testing.T) {
 	// Once taken, it is gone: a client with a stale offset is a new socket.
 	ctx := context.Background()
 	a := nodes[1].adapter()
-	if s, err := a.RestoreSession(ctx, c.pid, offset); err != nil || s == nil {
+	if s, err := a.RestoreSession(ctx, c.PID, offset); err != nil || s == nil {
 		t.Fatalf("RestoreSession: %v, %v", s, err)
 	}
-	if s, err := a.RestoreSession(ctx, c.pid, offset); err != nil || s != nil {
+	if s, err := a.RestoreSession(ctx, c.PID, offset); err != nil || s != nil {
 		t.Fatalf("second RestoreSession: %v, %v; want none", s, err)
 	}
 }
 
 func TestRecoveryOffsetGone(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	nodes := startCluster(t, b, 2, Options{}, true)
 	c := dialClient(t, nodes[0].url(), "late", nil, nil)
 	_ = nodes[1].srv.Emit("first")
-	offset := c.expect("first").last()
+	offset := c.Expect("first").Last()
 	disconnect(t, c, b.sessionCount, 1)
 	for i := range MemoryLogLength {
 		_ = nodes[1].srv.Local().Emit("x", i) // local: not logged
@@ -123,8 +125,8 @@ func TestRecoveryOffsetGone(t *testing.T) {
 	for range MemoryLogLength {
 		_ = nodes[1].srv.To("nobody").Emit("x")
 	}
-	c2 := dialClient(t, nodes[1].url(), "late", map[string]string{"pid": c.pid, "offset": offset}, nil)
-	if c2.sid == c.sid {
+	c2 := dialClient(t, nodes[1].url(), "late", map[string]string{"pid": c.PID, "offset": offset}, nil)
+	if c2.SID == c.SID {
 		t.Fatal("recovered although its offset left the log")
 	}
 }
@@ -147,34 +149,34 @@ func (p pubsubOnly) PublishResponse(ctx context.Context, uid string, m *Message)
 }
 
 func TestRecoveryWithoutLogIsPerNode(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, pubsubOnly{NewMemoryBroker()}, 2, Options{}, true)
 	c := dialClient(t, nodes[0].url(), "home", nil, nil)
 	_ = nodes[1].srv.Emit("a", 1)
-	offset := c.expect("a").last()
+	offset := c.Expect("a").Last()
 	if offset == "" {
 		t.Fatal("no offset from the node's own recovery store")
 	}
-	c.close()
+	c.Close()
 	time.Sleep(100 * time.Millisecond)
 	_ = nodes[1].srv.Emit("a", 2)
 	_ = nodes[0].srv.Emit("a", 3)
 	// Another node does not know the session...
-	other := dialClient(t, nodes[1].url(), "home", map[string]string{"pid": c.pid, "offset": offset}, nil)
-	if other.sid == c.sid {
+	other := dialClient(t, nodes[1].url(), "home", map[string]string{"pid": c.PID, "offset": offset}, nil)
+	if other.SID == c.SID {
 		t.Fatal("recovered on another node without a shared log")
 	}
 	// ...its own node does, with what it missed.
-	c2 := dialClient(t, nodes[0].url(), "home", map[string]string{"pid": c.pid, "offset": offset}, nil)
-	if c2.sid != c.sid {
-		t.Fatalf("not recovered on its own node: sid %q, want %q", c2.sid, c.sid)
+	c2 := dialClient(t, nodes[0].url(), "home", map[string]string{"pid": c.PID, "offset": offset}, nil)
+	if c2.SID != c.SID {
+		t.Fatalf("not recovered on its own node: sid %q, want %q", c2.SID, c.SID)
 	}
 	// Both, in the order node0 saw them (a broadcast from node1 reaches
 	// it through the broker, after its own may have).
 	got := map[int]bool{}
 	for range 2 {
 		var n int
-		c2.expect("a").arg(t, 0, &n)
+		c2.Expect("a").Arg(t, 0, &n)
 		got[n] = true
 	}
 	if !got[2] || !got[3] {
@@ -185,10 +187,10 @@ func TestRecoveryWithoutLogIsPerNode(t *testing.T) {
 // A broadcast carries the one offset the log gave it, on every node, the
 // sender's included; without recovery on, no offset at all.
 func TestSameOffsetOnEveryNode(t *testing.T) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	b := NewMemoryBroker()
 	nodes := startCluster(t, b, 3, Options{}, true)
-	var cs []*tclient
+	var cs []*testkit.Client
 	for i, n := range nodes {
 		cs = append(cs, dialClient(t, n.url(), "c"+itoa(i), nil, nil))
 	}
@@ -196,11 +198,11 @@ func TestSameOffsetOnEveryNode(t *testing.T) {
 	_ = nodes[1].srv.Emit("ev", "x")
 	var offsets []string
 	for _, c := range cs {
-		ev := c.expect("ev")
-		if len(ev.args) != 2 {
-			t.Fatalf("%s got %s, want the argument and an offset", c.name, ev)
+		ev := c.Expect("ev")
+		if len(ev.Args) != 2 {
+			t.Fatalf("%s got %s, want the argument and an offset", c.Name, ev)
 		}
-		offsets = append(offsets, ev.last())
+		offsets = append(offsets, ev.Last())
 	}
 	if offsets[0] == "" || offsets[0] != offsets[1] || offsets[1] != offsets[2] {
 		t.Errorf("offsets %q, want one and the same", offsets)
@@ -208,7 +210,7 @@ func TestSameOffsetOnEveryNode(t *testing.T) {
 	// Acks and volatile broadcasts are never recovered: no offset.
 	_ = nodes[2].srv.Volatile().Emit("vol", 1)
 	for _, c := range cs {
-		if ev := c.expect("vol"); len(ev.args) != 1 {
+		if ev := c.Expect("vol"); len(ev.Args) != 1 {
 			t.Errorf("volatile broadcast came as %s", ev)
 		}
 	}
@@ -216,7 +218,7 @@ func TestSameOffsetOnEveryNode(t *testing.T) {
 	plain := startCluster(t, NewMemoryBroker(), 2, Options{}, false)
 	c := dialClient(t, plain[0].url(), "plain", nil, nil)
 	_ = plain[1].srv.Emit("ev", "x")
-	if ev := c.expect("ev"); len(ev.args) != 1 {
+	if ev := c.Expect("ev"); len(ev.Args) != 1 {
 		t.Errorf("without recovery: %s", ev)
 	}
 }

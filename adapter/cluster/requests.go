@@ -137,15 +137,10 @@ func (a *Adapter) request(ctx context.Context, typ MessageType, timeout time.Dur
 // waitErr explains why a wait ended early: a timeout (wrapping
 // sockio.ErrTimeout), the caller's cancellation, or the adapter's close.
 func (a *Adapter) waitErr(ctx context.Context, detail error) error {
-	switch {
-	case a.ctx.Err() != nil:
+	if a.ctx.Err() != nil {
 		return errClosed
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%w: %w", detail, sockio.ErrTimeout)
-	case ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", detail, ctx.Err())
 	}
-	return detail
+	return wire.WaitErr(ctx, detail)
 }
 
 // answer records node uid's answer to request id, unless the request is

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -21,15 +22,15 @@ var oddNamespaces = []string{"/", "/chat", "/a.b", "/*", "/>", "/a b", "", "/ü"
 // namespace; a response reaches its node only; heartbeats arrive without
 // an offset.
 func TestBrokerRoundTrip(t *testing.T) {
-	needNATS(t)
+	testkit.NeedNATS(t)
 	for _, mode := range []struct {
 		name   string
 		window time.Duration
 	}{{"core", 0}, {"jetstream", time.Minute}} {
 		t.Run(mode.name, func(t *testing.T) {
-			o := testOptions(t, natsURL(), mode.window)
-			b1 := newTestBroker(t, dial(t, natsURL()), o)
-			b2 := newTestBroker(t, dial(t, natsURL()), o)
+			o := testOptions(t, testkit.NATSURL(), mode.window)
+			b1 := newTestBroker(t, dial(t, testkit.NATSURL()), o)
+			b2 := newTestBroker(t, dial(t, testkit.NATSURL()), o)
 			ctx := ctxT(t)
 			for i, nsp := range oddNamespaces {
 				r1, r2 := newRecorder(), newRecorder()
@@ -100,9 +101,9 @@ func TestBrokerRoundTrip(t *testing.T) {
 // TestCancelStopsDelivery: after Cancel returns, the handler is not called
 // again, and a namespace's subscribers do not see another's messages.
 func TestCancelStopsDelivery(t *testing.T) {
-	needNATS(t)
-	o := testOptions(t, natsURL(), time.Minute)
-	b := newTestBroker(t, dial(t, natsURL()), o)
+	testkit.NeedNATS(t)
+	o := testOptions(t, testkit.NATSURL(), time.Minute)
+	b := newTestBroker(t, dial(t, testkit.NATSURL()), o)
 	ctx := ctxT(t)
 	ra, rb := newRecorder(), newRecorder()
 	sa, err := b.Subscribe(ctx, "/a", "u", ra)
@@ -141,11 +142,11 @@ func TestCancelStopsDelivery(t *testing.T) {
 // every subject a node listens to, are counted and dropped: no panic, no
 // handler call; a good message after them still arrives.
 func TestMalformedCounted(t *testing.T) {
-	needNATS(t)
+	testkit.NeedNATS(t)
 	for _, window := range []time.Duration{0, time.Minute} {
 		t.Run(strconv.FormatBool(window > 0), func(t *testing.T) {
-			o := testOptions(t, natsURL(), window)
-			nc := dial(t, natsURL())
+			o := testOptions(t, testkit.NATSURL(), window)
+			nc := dial(t, testkit.NATSURL())
 			b := newTestBroker(t, nc, o)
 			ctx := ctxT(t)
 			r := newRecorder()
@@ -196,11 +197,11 @@ func mustMarshal(t testing.TB, v any) []byte {
 // TestNoGoroutineLeak: subscriptions cancelled, brokers closed and
 // connections closed leave no goroutine behind.
 func TestNoGoroutineLeak(t *testing.T) {
-	needNATS(t)
+	testkit.NeedNATS(t)
 	before := runtime.NumGoroutine()
 	func() {
-		o := testOptions(t, natsURL(), time.Minute)
-		nc, err := Connect(natsURL(), quiet)
+		o := testOptions(t, testkit.NATSURL(), time.Minute)
+		nc, err := Connect(testkit.NATSURL(), quiet)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	natsgo "github.com/nats-io/nats.go"
 
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -17,9 +18,9 @@ import (
 // nodes reach every node in one order, the stream's: a request is never
 // seen before a broadcast published ahead of it.
 func TestOneOrder(t *testing.T) {
-	needNATS(t)
-	o := testOptions(t, natsURL(), time.Minute)
-	nodes := []cluster.Broker{newTestBroker(t, dial(t, natsURL()), o), newTestBroker(t, dial(t, natsURL()), o)}
+	testkit.NeedNATS(t)
+	o := testOptions(t, testkit.NATSURL(), time.Minute)
+	nodes := []cluster.Broker{newTestBroker(t, dial(t, testkit.NATSURL()), o), newTestBroker(t, dial(t, testkit.NATSURL()), o)}
 	recs := []*recorder{newRecorder(), newRecorder()}
 	ctx := ctxT(t)
 	for i, b := range nodes {
@@ -74,13 +75,13 @@ func TestOneOrder(t *testing.T) {
 // queued in the bounded reconnect buffer, and fails past it. Both
 // failures are counted.
 func TestPublishWhileDisconnected(t *testing.T) {
-	srv := startNATSServer(t)
+	srv := testkit.StartNATSServer(t)
 	windows := []time.Duration{time.Minute, 0}
 	var brokers []cluster.Broker
 	var conns []*natsgo.Conn
 	for _, window := range windows {
-		o := testOptions(t, srv.url(), window)
-		nc := dial(t, srv.url(), natsgo.ReconnectBufSize(64<<10))
+		o := testOptions(t, srv.URL(), window)
+		nc := dial(t, srv.URL(), natsgo.ReconnectBufSize(64<<10))
 		b := newTestBroker(t, nc, o)
 		s, err := b.Subscribe(ctxT(t), "/", "u", newRecorder())
 		if err != nil {
@@ -89,7 +90,7 @@ func TestPublishWhileDisconnected(t *testing.T) {
 		defer s.Cancel()
 		brokers, conns = append(brokers, b), append(conns, nc)
 	}
-	srv.stop()
+	srv.Stop()
 	for i, b := range brokers {
 		for conns[i].IsConnected() {
 			time.Sleep(10 * time.Millisecond)

@@ -6,10 +6,6 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -20,24 +16,7 @@ import (
 	"github.com/sockio/sockio/adapter/cluster"
 )
 
-func natsURL() string {
-	if u := os.Getenv("SOCKIO_TEST_NATS"); u != "" {
-		return u
-	}
-	return "nats://127.0.0.1:4222"
-}
-
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// needNATS skips when no NATS server answers: CI has one.
-func needNATS(t testing.TB) {
-	t.Helper()
-	nc, err := natsgo.Connect(natsURL(), natsgo.Timeout(2*time.Second))
-	if err != nil {
-		t.Skipf("no NATS at %s (%v): start nats-server -js, or set SOCKIO_TEST_NATS", natsURL(), err)
-	}
-	nc.Close()
-}
 
 func dial(t testing.TB, url string, extra ...natsgo.Option) *natsgo.Conn {
 	t.Helper()
@@ -170,77 +149,6 @@ func (r *recorder) waitN(t testing.TB, n int, keep func(got) bool) []got {
 			t.Fatalf("got %d messages, want %d", len(out), n)
 		}
 	}
-}
-
-// natsServer is a nats-server of a test's own, with JetStream stored in a
-// directory that outlives its restarts.
-type natsServer struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func (s *natsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(s.port) }
-
-func startNATSServer(t testing.TB) *natsServer {
-	t.Helper()
-	if _, err := exec.LookPath("nats-server"); err != nil {
-		t.Skip("nats-server is not installed")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	s := &natsServer{t: t, port: port, dir: t.TempDir()}
-	s.start()
-	t.Cleanup(s.stop)
-	return s
-}
-
-func (s *natsServer) start() {
-	s.t.Helper()
-	s.cmd = exec.Command("nats-server", "-a", "127.0.0.1", "-p", strconv.Itoa(s.port), "-js", "-sd", s.dir)
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		nc, err := natsgo.Connect(s.url(), natsgo.Timeout(time.Second))
-		if err == nil {
-			js, _ := jetstream.New(nc)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_, err = js.AccountInfo(ctx)
-			cancel()
-			nc.Close()
-			if err == nil {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("nats-server on %d did not start: %v", s.port, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (s *natsServer) stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
 }
 
 func ctxT(t testing.TB) context.Context {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -43,9 +44,9 @@ func readAll(t testing.TB, r *RecoveringBroker, nsp, offset string) ([]logged, e
 // offsets; fn returning false stops it; an offset that is not a sequence,
 // or past the end, is gone.
 func TestLogReadFrom(t *testing.T) {
-	needNATS(t)
-	o := testOptions(t, natsURL(), time.Minute)
-	r := recovering(t, newTestBroker(t, dial(t, natsURL()), o))
+	testkit.NeedNATS(t)
+	o := testOptions(t, testkit.NATSURL(), time.Minute)
+	r := recovering(t, newTestBroker(t, dial(t, testkit.NATSURL()), o))
 	ctx := ctxT(t)
 	type pub struct {
 		nsp string
@@ -108,10 +109,10 @@ func TestLogReadFrom(t *testing.T) {
 // before them is gone; the offset just before the first kept message still
 // reads everything after it.
 func TestLogTrimmed(t *testing.T) {
-	needNATS(t)
-	o := testOptions(t, natsURL(), time.Minute)
+	testkit.NeedNATS(t)
+	o := testOptions(t, testkit.NATSURL(), time.Minute)
 	o.Recovery.MaxMsgs = 5
-	r := recovering(t, newTestBroker(t, dial(t, natsURL()), o))
+	r := recovering(t, newTestBroker(t, dial(t, testkit.NATSURL()), o))
 	ctx := ctxT(t)
 	var offs []string
 	for i := range 12 {
@@ -140,11 +141,11 @@ func TestLogTrimmed(t *testing.T) {
 // many takers on three nodes at once exactly one gets it; a session past
 // its ttl, or never kept, is nil.
 func TestSessionTakeOnce(t *testing.T) {
-	needNATS(t)
-	o := testOptions(t, natsURL(), time.Minute)
+	testkit.NeedNATS(t)
+	o := testOptions(t, testkit.NATSURL(), time.Minute)
 	var nodes []*RecoveringBroker
 	for range 3 {
-		nodes = append(nodes, recovering(t, newTestBroker(t, dial(t, natsURL()), o)))
+		nodes = append(nodes, recovering(t, newTestBroker(t, dial(t, testkit.NATSURL()), o)))
 	}
 	ctx := ctxT(t)
 	s := sockio.Session{SID: "sid1", PID: "pid/1+", Rooms: []string{"a", "b.c"}, Data: map[string]any{"user": "ann", "n": 2, "bin": []byte{1}}}

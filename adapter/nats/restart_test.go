@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -21,9 +22,9 @@ func TestServerRestart(t *testing.T) {
 		window time.Duration
 	}{{"core", 0}, {"jetstream", time.Minute}} {
 		t.Run(mode.name, func(t *testing.T) {
-			srv := startNATSServer(t)
-			o := testOptions(t, srv.url(), mode.window)
-			nodes := []cluster.Broker{newTestBroker(t, dial(t, srv.url()), o), newTestBroker(t, dial(t, srv.url()), o)}
+			srv := testkit.StartNATSServer(t)
+			o := testOptions(t, srv.URL(), mode.window)
+			nodes := []cluster.Broker{newTestBroker(t, dial(t, srv.URL()), o), newTestBroker(t, dial(t, srv.URL()), o)}
 			recs := []*recorder{newRecorder(), newRecorder()}
 			ctx := ctxT(t)
 			for i, b := range nodes {
@@ -52,11 +53,9 @@ func TestServerRestart(t *testing.T) {
 			done := make(chan struct{})
 			go func() { defer close(done); publish(50, 300) }()
 			time.Sleep(100 * time.Millisecond)
-			_ = srv.cmd.Process.Kill()
-			<-srv.done
-			srv.cmd = nil
+			srv.Kill()
 			time.Sleep(300 * time.Millisecond)
-			srv.start()
+			srv.Start()
 			<-done
 			// After the restart: both nodes hear again.
 			waitConnected(t, nodes)

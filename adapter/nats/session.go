@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -23,17 +24,7 @@ func sessionKey(nsp, pid string) string {
 // encodeSession writes {sid, pid, rooms, data, exp}: exp (Unix
 // milliseconds) lets a ttl shorter than the bucket's hold.
 func encodeSession(s sockio.Session, exp time.Time) ([]byte, error) {
-	rooms := s.Rooms
-	if rooms == nil {
-		rooms = []string{}
-	}
-	b, err := notepack.Marshal(notepack.Map{
-		{Key: "sid", Value: s.SID},
-		{Key: "pid", Value: s.PID},
-		{Key: "rooms", Value: rooms},
-		{Key: "data", Value: s.Data},
-		{Key: "exp", Value: exp.UnixMilli()},
-	})
+	b, err := notepack.Marshal(wire.Session(s, s.Data, notepack.KV{Key: "exp", Value: exp.UnixMilli()}))
 	if err != nil {
 		return nil, fmt.Errorf("nats adapter: encode session %s: %w", s.PID, err)
 	}
@@ -48,57 +39,15 @@ func decodeSession(b []byte) (*sockio.Session, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w: session: %w", errMalformed, err)
 	}
-	m, ok := v.(notepack.Map)
-	if !ok {
-		return nil, time.Time{}, fmt.Errorf("%w: session is %T", errMalformed, v)
+	s, m, err := wire.ReadSession(v)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("%w: %w", errMalformed, err)
 	}
-	s := &sockio.Session{}
-	sid, _ := m.Get("sid")
-	pid, _ := m.Get("pid")
-	if s.SID, ok = sid.(string); !ok {
-		return nil, time.Time{}, fmt.Errorf("%w: session sid %T", errMalformed, sid)
-	}
-	if s.PID, ok = pid.(string); !ok {
-		return nil, time.Time{}, fmt.Errorf("%w: session pid %T", errMalformed, pid)
-	}
-	rooms, _ := m.Get("rooms")
-	list, _ := rooms.([]any)
-	s.Rooms = make([]string, 0, len(list))
-	for _, r := range list {
-		if r, ok := r.(string); ok {
-			s.Rooms = append(s.Rooms, r)
-		}
-	}
-	data, _ := m.Get("data")
-	s.Data = plain(data)
 	var exp time.Time
-	if e, ok := asInt(mustGet(m, "exp")); ok {
+	if e, ok := asInt(wire.Field(m, "exp")); ok {
 		exp = time.UnixMilli(e)
 	}
 	return s, exp, nil
-}
-
-func mustGet(m notepack.Map, k string) any { v, _ := m.Get(k); return v }
-
-// plain converts decoded values to encoding/json's forms, binary kept.
-func plain(v any) any {
-	switch x := normalize(v).(type) {
-	case notepack.Map:
-		out := make(map[string]any, len(x))
-		for _, kv := range x {
-			out[kv.Key] = plain(kv.Value)
-		}
-		return out
-	case []any:
-		for i, el := range x {
-			x[i] = plain(el)
-		}
-		return x
-	case int64:
-		return float64(x)
-	default:
-		return x
-	}
 }
 
 // PersistSession implements cluster.SessionStore. A ttl longer than the

@@ -500,15 +500,10 @@ func (a *Adapter) request(ctx context.Context, kind inKind, send func(id string)
 // waitErr explains why a wait ended early: a timeout (wrapping
 // sockio.ErrTimeout), the caller's cancellation, or the adapter's close.
 func (a *Adapter) waitErr(ctx context.Context, detail error) error {
-	switch {
-	case a.ctx.Err() != nil:
+	if a.ctx.Err() != nil {
 		return errClosed
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%w: %w", detail, sockio.ErrTimeout)
-	case ctx.Err() != nil:
-		return fmt.Errorf("%w: %w", detail, ctx.Err())
 	}
-	return detail
+	return wire.WaitErr(ctx, detail)
 }
 
 // request is a request waiting for the other nodes' answers.

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // The cross-node benchmarks run on the Redis at 127.0.0.1:6379, every
@@ -33,9 +35,9 @@ func BenchmarkCrossNodeBroadcast(b *testing.B) {
 }
 
 func benchBroadcast(b *testing.B, opts Options, size int) {
-	needRedis(b)
+	testkit.NeedRedis(b)
 	nodes := startCluster(b, 3, env{Options: opts})
-	var clients []*tclient
+	var clients []*testkit.Client
 	for i := range 10 {
 		clients = append(clients, dialClient(b, nodes[1+i%2].url(), fmt.Sprintf("c%d", i), nil))
 	}
@@ -47,7 +49,7 @@ func benchBroadcast(b *testing.B, opts Options, size int) {
 	for i, c := range clients {
 		go func() {
 			for range b.N {
-				if _, err := c.next(10 * time.Second); err != nil {
+				if _, err := c.Next(10 * time.Second); err != nil {
 					done <- err
 					return
 				}
@@ -94,7 +96,7 @@ func BenchmarkCrossNodeLatency(b *testing.B) {
 			opts Options
 		}{{"classic", Options{}}, {"sharded", Options{Sharded: true}}} {
 			b.Run(where+"/"+m.name, func(b *testing.B) {
-				needRedis(b)
+				testkit.NeedRedis(b)
 				nodes := startCluster(b, 2, env{Options: m.opts})
 				target := nodes[0]
 				if where == "remote" {
@@ -106,7 +108,7 @@ func BenchmarkCrossNodeLatency(b *testing.B) {
 				for range b.N {
 					start := time.Now()
 					_ = nodes[0].srv.Emit("m", "ping")
-					if _, err := c.next(5 * time.Second); err != nil {
+					if _, err := c.Next(5 * time.Second); err != nil {
 						b.Fatal(err)
 					}
 					lat = append(lat, time.Since(start))

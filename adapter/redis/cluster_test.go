@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // The modes every cluster test runs in.
@@ -24,7 +25,7 @@ var modes = []struct {
 }
 
 func forModes(t *testing.T, fn func(t *testing.T, opts env)) {
-	needRedis(t)
+	testkit.NeedRedis(t)
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) { fn(t, env{Options: m.opts}) })
 	}
@@ -33,16 +34,16 @@ func forModes(t *testing.T, fn func(t *testing.T, opts env)) {
 // cluster3 starts three nodes with two clients each: c[0],c[1] on node0,
 // c[2],c[3] on node1, c[4],c[5] on node2. c[0] and c[3] join room "r",
 // c[3] and c[4] join room "q". Every client acknowledges with its name.
-func cluster3(t *testing.T, opts env) ([]*node, []*tclient) {
+func cluster3(t *testing.T, opts env) ([]*node, []*testkit.Client) {
 	t.Helper()
 	nodes := startCluster(t, 3, opts)
-	clients := make([]*tclient, 6)
+	clients := make([]*testkit.Client, 6)
 	for i := range clients {
 		name := fmt.Sprintf("c%d", i)
-		clients[i] = dialClient(t, nodes[i/2].url(), name, func(tevent) []any { return []any{name} })
+		clients[i] = dialClient(t, nodes[i/2].url(), name, func(testkit.Event) []any { return []any{name} })
 	}
-	join := func(c *tclient, room string) {
-		c.emit("join", room)
+	join := func(c *testkit.Client, room string) {
+		c.Emit("join", room)
 	}
 	join(clients[0], "r")
 	join(clients[3], "r")
@@ -51,11 +52,11 @@ func cluster3(t *testing.T, opts env) ([]*node, []*tclient) {
 	// Joins are handled in order per connection: an echo round trip after
 	// them proves they are done; then wait for the room subscriptions.
 	for _, c := range clients {
-		c.emit("echo", "sync")
+		c.Emit("echo", "sync")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		socks, err := nodes[0].srv.In("r").FetchSockets(ctx)
 		if err != nil {
 			return err
@@ -97,12 +98,12 @@ func waitRoomSubscriptions(t *testing.T, nodes []*node) {
 
 // receivers checks that exactly the clients in want get event (and the
 // others nothing, within a short wait).
-func receivers(t *testing.T, clients []*tclient, event string, want ...int) []tevent {
+func receivers(t *testing.T, clients []*testkit.Client, event string, want ...int) []testkit.Event {
 	t.Helper()
-	var got []tevent
+	var got []testkit.Event
 	for i, c := range clients {
 		if slices.Contains(want, i) {
-			got = append(got, c.expect(event))
+			got = append(got, c.Expect(event))
 		}
 	}
 	// Whatever the others would get has had the time to arrive: the
@@ -110,7 +111,7 @@ func receivers(t *testing.T, clients []*tclient, event string, want ...int) []te
 	time.Sleep(100 * time.Millisecond)
 	for i, c := range clients {
 		if !slices.Contains(want, i) {
-			c.expectNone(0)
+			c.ExpectNone(0)
 		}
 	}
 	return got
@@ -119,7 +120,7 @@ func receivers(t *testing.T, clients []*tclient, event string, want ...int) []te
 func TestBroadcastAcrossNodes(t *testing.T) { forModes(t, testBroadcastAcrossNodes) }
 
 func testBroadcastAcrossNodes(t *testing.T, opts env) {
-	checkGoroutines(t)
+	testkit.CheckGoroutines(t)
 	nodes, c := cluster3(t, opts)
 
 	// To a room, from a node without a member.
@@ -145,7 +146,7 @@ func testBroadcastAcrossNodes(t *testing.T, opts env) {
 	_ = nodes[1].srv.Local().Emit("local")
 	receivers(t, c, "local", 2, 3)
 	// A socket id as a room (RemoteSocket.Emit goes this way).
-	_ = nodes[0].srv.To(c[5].sid).Emit("direct")
+	_ = nodes[0].srv.To(c[5].SID).Emit("direct")
 	receivers(t, c, "direct", 5)
 	// Volatile still reaches idle clients.
 	_ = nodes[2].srv.Volatile().To("q").Emit("volatile")
@@ -153,8 +154,8 @@ func testBroadcastAcrossNodes(t *testing.T, opts env) {
 	// Binary.
 	_ = nodes[2].srv.To("r").Emit("bin", []byte{1, 2, 3}, map[string]any{"b": []byte{9}})
 	for _, ev := range receivers(t, c, "bin", 0, 3) {
-		if len(ev.atts) != 2 || string(ev.atts[0]) != "\x01\x02\x03" || string(ev.atts[1]) != "\x09" {
-			t.Errorf("attachments %q", ev.atts)
+		if len(ev.Atts) != 2 || string(ev.Atts[0]) != "\x01\x02\x03" || string(ev.Atts[1]) != "\x09" {
+			t.Errorf("attachments %q", ev.Atts)
 		}
 	}
 }
@@ -164,7 +165,7 @@ func TestSocketBroadcastAcrossNodes(t *testing.T) { forModes(t, testSocketBroadc
 func testSocketBroadcastAcrossNodes(t *testing.T, opts env) {
 	nodes, c := cluster3(t, opts)
 	// A socket's broadcast reaches every other socket, on every node.
-	s := nodes[0].srv.Of("/").Socket(c[0].sid)
+	s := nodes[0].srv.Of("/").Socket(c[0].SID)
 	if s == nil {
 		t.Fatal("c0 not on node0")
 	}
@@ -188,7 +189,7 @@ func testBroadcastWithAckAcrossNodes(t *testing.T, opts env) {
 		t.Errorf("answers %v", got)
 	}
 	for _, cl := range c {
-		cl.expect("ask")
+		cl.Expect("ask")
 	}
 
 	res, err = nodes[2].srv.To("r").Timeout(3*time.Second).EmitWithAck(ctx, "ask-r")
@@ -223,7 +224,7 @@ func TestBroadcastWithAckTimeoutAcrossNodes(t *testing.T) {
 
 func testBroadcastWithAckTimeoutAcrossNodes(t *testing.T, opts env) {
 	nodes, c := cluster3(t, opts)
-	c[4].ackWith = nil // c4 (node2) never answers
+	c[4].SetAckWith(nil) // c4 (node2) never answers
 	start := time.Now()
 	res, err := nodes[0].srv.Timeout(500*time.Millisecond).EmitWithAck(context.Background(), "ask")
 	if !errors.Is(err, sockio.ErrTimeout) {
@@ -269,37 +270,37 @@ func testFetchSocketsAcrossNodes(t *testing.T, opts env) {
 			byID[s.ID] = s
 		}
 		for j, cl := range c {
-			s := byID[cl.sid]
+			s := byID[cl.SID]
 			if s == nil {
 				t.Fatalf("node%d: c%d missing", i, j)
 			}
 			data, _ := s.Data.(map[string]any)
-			if data["name"] != cl.name || data["node"] != fmt.Sprintf("node%d", j/2) {
+			if data["name"] != cl.Name || data["node"] != fmt.Sprintf("node%d", j/2) {
 				t.Errorf("node%d: c%d data %#v", i, j, s.Data)
 			}
-			if s.Handshake == nil || s.Handshake.Query.Get("name") != cl.name || s.Handshake.Headers.Get("X-Client-Name") != cl.name {
+			if s.Handshake == nil || s.Handshake.Query.Get("name") != cl.Name || s.Handshake.Headers.Get("X-Client-Name") != cl.Name {
 				t.Errorf("node%d: c%d handshake %+v", i, j, s.Handshake)
 			}
-			if s.Handshake.Auth["name"] != cl.name || time.Since(s.Handshake.Time) > time.Minute {
+			if s.Handshake.Auth["name"] != cl.Name || time.Since(s.Handshake.Time) > time.Minute {
 				t.Errorf("node%d: c%d auth %v time %v", i, j, s.Handshake.Auth, s.Handshake.Time)
 			}
-			if !slices.Contains(s.Rooms, cl.sid) {
+			if !slices.Contains(s.Rooms, cl.SID) {
 				t.Errorf("node%d: c%d rooms %v", i, j, s.Rooms)
 			}
 		}
-		if r := byID[c[3].sid].Rooms; !slices.Contains(r, "r") || !slices.Contains(r, "q") {
+		if r := byID[c[3].SID].Rooms; !slices.Contains(r, "r") || !slices.Contains(r, "q") {
 			t.Errorf("c3 rooms %v", r)
 		}
 	}
 	socks, err := nodes[1].srv.In("q").Except("r").FetchSockets(ctx)
-	if err != nil || len(socks) != 1 || socks[0].ID != c[4].sid {
+	if err != nil || len(socks) != 1 || socks[0].ID != c[4].SID {
 		t.Fatalf("q except r: %v %v", socks, err)
 	}
 	// A fetched remote socket can be used.
 	socks[0].Emit("hello-remote", 42)
 	receivers(t, c, "hello-remote", 4)
 	socks[0].Join("joined-remotely")
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		s, err := nodes[0].srv.In("joined-remotely").FetchSockets(ctx)
 		if err != nil || len(s) != 1 {
 			return fmt.Errorf("joined-remotely: %d sockets, %v", len(s), err)
@@ -318,22 +319,22 @@ func TestSocketsJoinLeaveAcrossNodes(t *testing.T) { forModes(t, testSocketsJoin
 func testSocketsJoinLeaveAcrossNodes(t *testing.T, opts env) {
 	nodes, c := cluster3(t, opts)
 	nodes[0].srv.In("q").SocketsJoin("vip")
-	eventually(t, 5*time.Second, func() error { return roomIs(nodes[1], "vip", c[3], c[4]) })
+	testkit.Eventually(t, 5*time.Second, func() error { return roomIs(nodes[1], "vip", c[3], c[4]) })
 	waitRoomSubscriptions(t, nodes)
 	_ = nodes[0].srv.To("vip").Emit("vip")
 	receivers(t, c, "vip", 3, 4)
 
 	nodes[2].srv.In("r").SocketsLeave("q")
-	eventually(t, 5*time.Second, func() error { return roomIs(nodes[0], "q", c[4]) })
+	testkit.Eventually(t, 5*time.Second, func() error { return roomIs(nodes[0], "q", c[4]) })
 
 	nodes[1].srv.SocketsJoin("everyone")
-	eventually(t, 5*time.Second, func() error { return roomIs(nodes[2], "everyone", c...) })
+	testkit.Eventually(t, 5*time.Second, func() error { return roomIs(nodes[2], "everyone", c...) })
 	nodes[1].srv.Except("r").SocketsLeave("everyone")
-	eventually(t, 5*time.Second, func() error { return roomIs(nodes[2], "everyone", c[0], c[3]) })
+	testkit.Eventually(t, 5*time.Second, func() error { return roomIs(nodes[2], "everyone", c[0], c[3]) })
 }
 
 // roomIs checks, from node n, which sockets are in room.
-func roomIs(n *node, room string, want ...*tclient) error {
+func roomIs(n *node, room string, want ...*testkit.Client) error {
 	socks, err := n.srv.In(room).FetchSockets(context.Background())
 	if err != nil {
 		return err
@@ -343,7 +344,7 @@ func roomIs(n *node, room string, want ...*tclient) error {
 		got = append(got, s.ID)
 	}
 	for _, c := range want {
-		exp = append(exp, c.sid)
+		exp = append(exp, c.SID)
 	}
 	sort.Strings(got)
 	sort.Strings(exp)
@@ -358,8 +359,8 @@ func TestDisconnectSocketsAcrossNodes(t *testing.T) { forModes(t, testDisconnect
 func testDisconnectSocketsAcrossNodes(t *testing.T, opts env) {
 	nodes, c := cluster3(t, opts)
 	nodes[1].srv.In("r").DisconnectSockets(false)
-	receivers(t, c, disconnectEvent, 0, 3)
-	eventually(t, 5*time.Second, func() error {
+	receivers(t, c, testkit.DisconnectEvent, 0, 3)
+	testkit.Eventually(t, 5*time.Second, func() error {
 		socks, err := nodes[2].srv.FetchSockets(context.Background())
 		if err != nil || len(socks) != 4 {
 			return fmt.Errorf("%d sockets left, %v", len(socks), err)
@@ -367,7 +368,7 @@ func testDisconnectSocketsAcrossNodes(t *testing.T, opts env) {
 		return nil
 	})
 	nodes[0].srv.DisconnectSockets(true)
-	receivers(t, c, disconnectEvent, 1, 2, 4, 5)
+	receivers(t, c, testkit.DisconnectEvent, 1, 2, 4, 5)
 }
 
 func TestServerSideEmitAcrossNodes(t *testing.T) { forModes(t, testServerSideEmitAcrossNodes) }
@@ -376,7 +377,7 @@ func testServerSideEmitAcrossNodes(t *testing.T, opts env) {
 	nodes, _ := cluster3(t, opts)
 	_ = nodes[0].srv.ServerSideEmit("hello", "a", 1, map[string]any{"b": true})
 	for _, n := range nodes[1:] {
-		eventually(t, 5*time.Second, func() error {
+		testkit.Eventually(t, 5*time.Second, func() error {
 			if ev := n.serverEvents(); !slices.Equal(ev, []string{`hello "a" 1 {"b":true}`}) {
 				return fmt.Errorf("%s: events %q", n.name, ev)
 			}
@@ -426,7 +427,7 @@ func testServerCountAndAllRooms(t *testing.T, opts env) {
 	}
 	want := []string{"q", "r"}
 	for _, cl := range c {
-		want = append(want, cl.sid)
+		want = append(want, cl.SID)
 	}
 	sort.Strings(want)
 	if !slices.Equal(rooms, want) {
@@ -452,12 +453,12 @@ func testNamespacesAcrossNodes(t *testing.T, opts env) {
 	admin := dialClientNsp(t, nodes[0].url(), "admin", "/admin", nil)
 	root := dialClient(t, nodes[0].url(), "root", nil)
 	_ = nodes[1].srv.Of("/admin").Emit("admin-only", "x")
-	if ev := admin.expect("admin-only"); ev.String() != `admin-only "x"` {
+	if ev := admin.Expect("admin-only"); ev.String() != `admin-only "x"` {
 		t.Errorf("got %s", ev)
 	}
 	_ = nodes[1].srv.Emit("root-only")
-	root.expect("root-only")
-	admin.expectNone(200 * time.Millisecond)
+	root.Expect("root-only")
+	admin.ExpectNone(200 * time.Millisecond)
 }
 
 // scenarios are the cluster tests that also run on a Redis Cluster.

@@ -4,21 +4,23 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // Sharded mode runs on the cluster core (adapter/cluster), and what it
 // publishes is still, byte for byte, what the reference's sharded adapter
 // publishes.
 func TestShardedOnClusterCoreWire(t *testing.T) {
-	needRedis(t)
-	checkGoroutines(t)
+	testkit.NeedRedis(t)
+	testkit.CheckGoroutines(t)
 	opts := Options{Key: uniqueKey(t), Sharded: true}
 	nodes := startCluster(t, 2, env{Options: opts})
 	a := nodes[0].adapter()
 	if a.core == nil || a.core.UID() != a.UID() {
 		t.Fatal("sharded mode does not run on the cluster core")
 	}
-	spy := newRedisClient(t, redisAddr())
+	spy := newRedisClient(t, testkit.RedisAddr())
 	ps := spy.SSubscribe(context.Background(), opts.Key+"#/#", opts.Key+"#/#room#")
 	defer ps.Close()
 	for range 2 {

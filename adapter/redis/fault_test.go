@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 var faultOpts = Options{RequestsTimeout: 700 * time.Millisecond, HealthCheckInterval: time.Second}
@@ -29,7 +30,7 @@ func logHas(t *testing.T, n *node, text string) {
 	t.Helper()
 	// Loss lines are rate-limited to one per kind per 5 s (stats.go): a
 	// line held back by the limiter comes with the next flush.
-	eventually(t, 15*time.Second, func() error {
+	testkit.Eventually(t, 15*time.Second, func() error {
 		if !strings.Contains(n.log.String(), text) {
 			return fmt.Errorf("%s: log lacks %q:\n%s", n.name, text, n.log)
 		}
@@ -41,28 +42,28 @@ func logHas(t *testing.T, n *node, text string) {
 // requests fail fast with an error, and the cluster forms once Redis is up.
 func TestRedisDownAtStart(t *testing.T) {
 	faultModes(t, func(t *testing.T, opts Options) {
-		checkGoroutines(t)
-		rs := newRedisServer(t)
+		testkit.CheckGoroutines(t)
+		rs := testkit.NewRedisServer(t)
 		opts.Key = uniqueKey(t)
-		a := startNode(t, "a", rs.addr(), opts)
-		b := startNode(t, "b", rs.addr(), opts)
-		ca := dialClient(t, a.url(), "ca", func(tevent) []any { return []any{"ca"} })
+		a := startNode(t, "a", rs.Addr(), opts)
+		b := startNode(t, "b", rs.Addr(), opts)
+		ca := dialClient(t, a.url(), "ca", func(testkit.Event) []any { return []any{"ca"} })
 		cb := dialClient(t, b.url(), "cb", nil)
 
 		_ = a.srv.Emit("local-while-down")
-		ca.expect("local-while-down")
-		cb.expectNone(200 * time.Millisecond)
+		ca.Expect("local-while-down")
+		cb.ExpectNone(200 * time.Millisecond)
 
 		start := time.Now()
 		socks, err := a.srv.FetchSockets(context.Background())
-		if err == nil || len(socks) != 1 || socks[0].ID != ca.sid {
+		if err == nil || len(socks) != 1 || socks[0].ID != ca.SID {
 			t.Errorf("fetchSockets with Redis down: %v, %v", socks, err)
 		}
 		res, err := a.srv.Timeout(time.Second).EmitWithAck(context.Background(), "ask")
 		if !errors.Is(err, sockio.ErrTimeout) || len(res) != 1 {
 			t.Errorf("emitWithAck with Redis down: %v, %v", res, err)
 		}
-		ca.expect("ask")
+		ca.Expect("ask")
 		done := make(chan error, 1)
 		_ = a.srv.ServerSideEmit("x", func(err error, _ []sockio.Args) { done <- err })
 		if err := <-done; err == nil {
@@ -73,12 +74,12 @@ func TestRedisDownAtStart(t *testing.T) {
 		}
 		logHas(t, a, "cannot reach Redis")
 
-		rs.start()
+		rs.Start()
 		waitCluster(t, []*node{a, b}, 2)
 		logHas(t, a, "connected to Redis")
 		_ = a.srv.Emit("cluster")
-		ca.expect("cluster")
-		cb.expect("cluster")
+		ca.Expect("cluster")
+		cb.Expect("cluster")
 	})
 }
 
@@ -86,44 +87,44 @@ func TestRedisDownAtStart(t *testing.T) {
 // the subscribers come back by themselves and delivery resumes.
 func TestRedisRestarted(t *testing.T) {
 	faultModes(t, func(t *testing.T, opts Options) {
-		checkGoroutines(t)
-		rs := newRedisServer(t)
-		rs.start()
+		testkit.CheckGoroutines(t)
+		rs := testkit.NewRedisServer(t)
+		rs.Start()
 		opts.Key = uniqueKey(t)
-		a := startNode(t, "a", rs.addr(), opts)
-		b := startNode(t, "b", rs.addr(), opts)
+		a := startNode(t, "a", rs.Addr(), opts)
+		b := startNode(t, "b", rs.Addr(), opts)
 		waitCluster(t, []*node{a, b}, 2)
 		ca := dialClient(t, a.url(), "ca", nil)
 		cb := dialClient(t, b.url(), "cb", nil)
 		_ = b.srv.Emit("before")
-		ca.expect("before")
-		cb.expect("before")
+		ca.Expect("before")
+		cb.Expect("before")
 
-		rs.stop()
+		rs.Stop()
 		logHas(t, a, "connection to Redis lost")
 		for i := range 50 { // broadcasts while Redis is away
 			_ = b.srv.Emit("during", i)
 		}
 		for i := range 50 {
 			var n int
-			cb.expect("during").arg(t, 0, &n)
+			cb.Expect("during").Arg(t, 0, &n)
 			if n != i {
 				t.Fatalf("local delivery: got %d, want %d", n, i)
 			}
 		}
-		ca.expectNone(300 * time.Millisecond)
+		ca.ExpectNone(300 * time.Millisecond)
 		if _, err := b.srv.FetchSockets(context.Background()); err == nil {
 			t.Error("fetchSockets: no error with Redis away")
 		}
 
-		rs.start()
+		rs.Start()
 		logHas(t, a, "Redis is back; resubscribed")
 		logHas(t, b, "Redis is back; resubscribed")
 		waitCluster(t, []*node{a, b}, 2)
-		eventually(t, 10*time.Second, func() error {
+		testkit.Eventually(t, 10*time.Second, func() error {
 			_ = b.srv.Emit("after")
-			cb.expect("after")
-			if _, err := ca.next(200 * time.Millisecond); err != nil {
+			cb.Expect("after")
+			if _, err := ca.Next(200 * time.Millisecond); err != nil {
 				return err
 			}
 			return nil
@@ -138,9 +139,9 @@ func TestRedisRestarted(t *testing.T) {
 // A node that stops answering while a request waits: the request ends
 // with a timeout error and the answers it got.
 func TestNodeDiesDuringRequest(t *testing.T) {
-	needRedis(t)
+	testkit.NeedRedis(t)
 	faultModes(t, func(t *testing.T, opts Options) {
-		checkGoroutines(t)
+		testkit.CheckGoroutines(t)
 		opts.Key = uniqueKey(t)
 		nodes := startCluster(t, 3, env{Options: opts})
 		dialClient(t, nodes[0].url(), "c0", nil)
@@ -159,7 +160,7 @@ func TestNodeDiesDuringRequest(t *testing.T) {
 		done := make(chan result, 1)
 		start := time.Now()
 		_ = nodes[0].srv.ServerSideEmit("slow", func(err error, res []sockio.Args) { done <- result{err, res} })
-		eventually(t, 5*time.Second, func() error {
+		testkit.Eventually(t, 5*time.Second, func() error {
 			if len(nodes[2].serverEvents()) == 0 {
 				return errors.New("node2 did not get the event")
 			}
@@ -188,7 +189,7 @@ func TestNodeDiesDuringRequest(t *testing.T) {
 
 		// A node whose subscription is there but who never answers (hung,
 		// or dead without its connection closed yet).
-		ghost := newRedisClient(t, redisAddr())
+		ghost := newRedisClient(t, testkit.RedisAddr())
 		var ps *redis.PubSub
 		if opts.Sharded {
 			ps = ghost.SSubscribe(context.Background(), opts.Key+"#/#")
@@ -224,12 +225,12 @@ func TestNodeDiesDuringRequest(t *testing.T) {
 
 // Garbage on every channel of a node: ignored, nothing breaks.
 func TestMalformedMessages(t *testing.T) {
-	needRedis(t)
+	testkit.NeedRedis(t)
 	faultModes(t, func(t *testing.T, opts Options) {
 		opts.Key = uniqueKey(t)
 		nodes := startCluster(t, 2, env{Options: opts})
 		c := dialClient(t, nodes[0].url(), "c", nil)
-		rdb := newRedisClient(t, redisAddr())
+		rdb := newRedisClient(t, testkit.RedisAddr())
 		a := nodes[0].adapter()
 		channels := []string{opts.Key + "#/#", opts.Key + "#/#room#", opts.Key + "-request#/#", opts.Key + "-response#/#", opts.Key + "#/#" + a.UID() + "#"}
 		payloads := []string{
@@ -248,18 +249,18 @@ func TestMalformedMessages(t *testing.T) {
 			}
 		}
 		_ = nodes[1].srv.Emit("still-fine")
-		c.expect("still-fine")
-		c.expectNone(100 * time.Millisecond)
+		c.Expect("still-fine")
+		c.ExpectNone(100 * time.Millisecond)
 	})
 }
 
 // Publishing never blocks, and what cannot be published is bounded.
 func TestPublishQueueBounded(t *testing.T) {
-	checkGoroutines(t)
-	rs := newRedisServer(t) // never started
+	testkit.CheckGoroutines(t)
+	rs := testkit.NewRedisServer(t) // never started
 	opts := faultOpts
 	opts.Key, opts.PublishQueue = uniqueKey(t), 16
-	n := startNode(t, "a", rs.addr(), opts)
+	n := startNode(t, "a", rs.Addr(), opts)
 	start := time.Now()
 	for i := range 5000 {
 		_ = n.srv.Emit("x", i)

@@ -1,16 +1,10 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,17 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
-
-// The tests use the Redis on 127.0.0.1:6379 (SOCKIO_TEST_REDIS overrides
-// it), each with its own key prefix so runs never meet; the fault tests
-// start their own redis-server on a free port.
-func redisAddr() string {
-	if a := os.Getenv("SOCKIO_TEST_REDIS"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
 
 func newRedisClient(t testing.TB, addr string) *redis.Client {
 	t.Helper()
@@ -38,43 +23,9 @@ func newRedisClient(t testing.TB, addr string) *redis.Client {
 	return c
 }
 
-// needRedis skips the test when no Redis answers.
-func needRedis(t testing.TB) {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: redisAddr(), DialTimeout: time.Second, MaxRetries: -1})
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Skipf("no Redis at %s (%v): start one with redis-server --port 6379, or set SOCKIO_TEST_REDIS", redisAddr(), err)
-	}
-}
-
 func uniqueKey(t testing.TB) string {
 	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
 	return "sockio-test-" + name + "-" + randomID(4)
-}
-
-// logBuffer collects log lines for tests that check what was logged.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // node is one sockio server of a test cluster.
@@ -83,7 +34,7 @@ type node struct {
 	srv  *sockio.Server
 	hs   *httptest.Server
 	rdb  redis.UniversalClient
-	log  *logBuffer
+	log  *testkit.LogBuffer
 
 	mu     sync.Mutex
 	events []string      // server-side events received: "name args"
@@ -127,9 +78,9 @@ func startNode(t testing.TB, name, addr string, opts Options) *node {
 // startNodeWith starts a node on a client of its own (closed with it).
 func startNodeWith(t testing.TB, name string, client redis.UniversalClient, opts Options) *node {
 	t.Helper()
-	n := &node{name: name, rdb: client, log: &logBuffer{}}
+	n := &node{name: name, rdb: client, log: &testkit.LogBuffer{}}
 	if opts.Logger == nil {
-		opts.Logger = n.log.logger()
+		opts.Logger = debugLogger(n.log)
 	}
 	n.srv = sockio.NewServer(sockio.Options{Adapter: NewAdapter(n.rdb, opts)})
 	n.srv.OnConnection(func(s *sockio.Socket) {
@@ -180,7 +131,7 @@ func startCluster(t testing.TB, count int, e env) []*node {
 		if e.dial != nil {
 			client = e.dial(t)
 		} else {
-			client = newRedisClient(t, redisAddr())
+			client = newRedisClient(t, testkit.RedisAddr())
 		}
 		nodes[i] = startNodeWith(t, fmt.Sprintf("node%d", i), client, opts)
 	}
@@ -200,7 +151,7 @@ func waitCluster(t testing.TB, nodes []*node, want int) {
 		}
 	}
 	for _, n := range nodes {
-		eventually(t, 10*time.Second, func() error {
+		testkit.Eventually(t, 10*time.Second, func() error {
 			got, err := n.srv.Of("/").ServerCount(ctx)
 			if err != nil {
 				return err
@@ -213,111 +164,7 @@ func waitCluster(t testing.TB, nodes []*node, want int) {
 	}
 }
 
-// eventually retries check every 20ms until it passes or timeout ends.
-func eventually(t testing.TB, timeout time.Duration, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// checkGoroutines fails if, once everything registered before it is
-// cleaned up, more goroutines run than before the test.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			now := runtime.NumGoroutine()
-			if now <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines: %d before, %d after close\n%s", before, now, buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
-
-// redisServer is a redis-server of a test's own, on a free port.
-type redisServer struct {
-	t     testing.TB
-	port  int
-	extra []string // more redis-server arguments
-	cmd   *exec.Cmd
-	done  chan struct{}
-}
-
-func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
-
-// freePort finds a port nothing listens on now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// newRedisServer reserves a port; start runs redis-server on it.
-func newRedisServer(t testing.TB) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server not installed")
-	}
-	r := &redisServer{t: t, port: freePort(t)}
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisServer) start() {
-	r.t.Helper()
-	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--loglevel", "warning"}, r.extra...)
-	r.cmd = exec.Command("redis-server", args...)
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	r.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(r.cmd, r.done)
-	c := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
-	defer c.Close()
-	eventually(r.t, 10*time.Second, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		return c.Ping(ctx).Err()
-	})
-}
-
-// stop kills the server (as a crash would) and waits for it.
-func (r *redisServer) stop() { r.stopWith(os.Kill) }
-
-// stopWith ends the server with sig (SIGTERM: Redis' own shutdown) and
-// waits for it.
-func (r *redisServer) stopWith(sig os.Signal) {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(sig)
-	select {
-	case <-r.done:
-	case <-time.After(10 * time.Second):
-		r.t.Errorf("redis-server %d did not exit", r.port)
-	}
-	r.cmd = nil
+// debugLogger logs everything to l, for tests that check what was logged.
+func debugLogger(l *testkit.LogBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

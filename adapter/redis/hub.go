@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/wire"
 )
 
 // hub is the Redis side of one NewAdapter: the subscriber connection, the
@@ -405,14 +406,7 @@ func (r *run) call(fn func()) bool {
 
 func (r *run) callbacks() {
 	defer close(r.cbDone)
-	for {
-		select {
-		case fn := <-r.calls:
-			fn()
-		case <-r.ctx.Done():
-			return
-		}
-	}
+	wire.RunCalls(r.ctx, r.calls)
 }
 
 // addRoute subscribes s for owner.

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/internal/wire"
@@ -157,18 +156,9 @@ func (a *Adapter) serverSideEvent(in *incoming) {
 	}
 	var ack func(args ...any)
 	if in.requestID != "" {
-		var once atomic.Bool
-		ack = func(args ...any) {
-			if !once.CompareAndSwap(false, true) {
-				return
-			}
-			v, err := wire.FirstValue(args)
-			if err != nil {
-				a.h.log.Warn("redis adapter: server-side acknowledgement not encodable", "err", err)
-				v = nil
-			}
-			a.wire.respond(in, resServerSideEmit, v)
-		}
+		ack = wire.OnceAck(func(v any) { a.wire.respond(in, resServerSideEmit, v) }, func(err error) {
+			a.h.log.Warn("redis adapter: server-side acknowledgement not encodable", "err", err)
+		})
 	}
 	a.r.call(func() { a.nsp.HandleServerSideEmit(name, args, ack) })
 }

@@ -7,18 +7,19 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // The shared connection of a factory starts with its first namespace,
 // stops with the server's close (no goroutine left), and starts again for
 // a server created later with the same factory.
 func TestFactoryLifecycle(t *testing.T) {
-	needRedis(t)
-	checkGoroutines(t)
+	testkit.NeedRedis(t)
+	testkit.CheckGoroutines(t)
 	key := uniqueKey(t)
-	peer := startNode(t, "peer", redisAddr(), Options{Key: key})
-	rdb := newRedisClient(t, redisAddr())
-	factory := NewAdapter(rdb, Options{Key: key, Logger: (&logBuffer{}).logger()})
+	peer := startNode(t, "peer", testkit.RedisAddr(), Options{Key: key})
+	rdb := newRedisClient(t, testkit.RedisAddr())
+	factory := NewAdapter(rdb, Options{Key: key, Logger: debugLogger(&testkit.LogBuffer{})})
 
 	for round := range 2 {
 		srv := sockio.NewServer(sockio.Options{Adapter: factory})
@@ -29,7 +30,7 @@ func TestFactoryLifecycle(t *testing.T) {
 		c := dialClient(t, hs.URL, "c", nil)
 		_ = peer.srv.Emit("hello", round)
 		var got int
-		c.expect("hello").arg(t, 0, &got)
+		c.Expect("hello").Arg(t, 0, &got)
 		if got != round {
 			t.Fatalf("round %d: got %d", round, got)
 		}
@@ -39,7 +40,7 @@ func TestFactoryLifecycle(t *testing.T) {
 		}
 		cancel()
 		hs.Close()
-		c.close()
+		c.Close()
 		if a.h.cur != nil || a.h.refs != 0 {
 			t.Fatalf("round %d: hub still running after close (%d refs)", round, a.h.refs)
 		}

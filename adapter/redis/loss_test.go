@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // collector drains a client's events in the background and keeps the
@@ -22,19 +24,19 @@ type collector struct {
 	done chan struct{}
 }
 
-func collect(c *tclient, name string) *collector {
+func collect(c *testkit.Client, name string) *collector {
 	col := &collector{got: map[int]int{}, last: map[string]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(col.done)
 		for {
 			select {
-			case ev := <-c.events:
+			case ev := <-c.Events():
 				col.mu.Lock()
-				switch ev.name {
+				switch ev.Name {
 				case name:
 					var n int
-					if len(ev.args) > 0 {
-						_, _ = fmt.Sscan(string(ev.args[0]), &n)
+					if len(ev.Args) > 0 {
+						_, _ = fmt.Sscan(string(ev.Args[0]), &n)
 						col.got[n]++
 					}
 				default:
@@ -95,12 +97,12 @@ func TestRestartLossCounted(t *testing.T) {
 
 func testRestartLoss(t *testing.T, sig os.Signal, tolerance int) {
 	faultModes(t, func(t *testing.T, opts Options) {
-		checkGoroutines(t)
-		rs := newRedisServer(t)
-		rs.start()
+		testkit.CheckGoroutines(t)
+		rs := testkit.NewRedisServer(t)
+		rs.Start()
 		opts.Key = uniqueKey(t)
-		a := startNode(t, "a", rs.addr(), opts)
-		b := startNode(t, "b", rs.addr(), opts)
+		a := startNode(t, "a", rs.Addr(), opts)
+		b := startNode(t, "b", rs.Addr(), opts)
 		waitCluster(t, []*node{a, b}, 2)
 		ca := dialClient(t, a.url(), "ca", nil)
 		cb := dialClient(t, b.url(), "cb", nil)
@@ -130,7 +132,7 @@ func testRestartLoss(t *testing.T, sig os.Signal, tolerance int) {
 			wg.Wait()
 			for i, pair := range [][2]any{{a, atB}, {b, atA}} {
 				s, col := pair[0].(*node), pair[1].(*collector)
-				eventually(t, 15*time.Second, func() error {
+				testkit.Eventually(t, 15*time.Second, func() error {
 					mark := fmt.Sprintf("end-%s-%d", phase, i)
 					_ = s.srv.Emit(mark)
 					time.Sleep(50 * time.Millisecond)
@@ -162,9 +164,9 @@ func testRestartLoss(t *testing.T, sig os.Signal, tolerance int) {
 
 		const sent = 900
 		round("restart", sent, func() {
-			rs.stopWith(sig)
+			rs.StopWith(sig)
 			time.Sleep(200 * time.Millisecond)
-			rs.start()
+			rs.Start()
 		})
 		lost := 0
 		for _, pair := range [][2]any{{a, atB}, {b, atA}} {
@@ -193,14 +195,14 @@ func testRestartLoss(t *testing.T, sig os.Signal, tolerance int) {
 // an oversized broadcast is not published (counted) but still delivered
 // on its own node.
 func TestMalformedCounted(t *testing.T) {
-	needRedis(t)
+	testkit.NeedRedis(t)
 	faultModes(t, func(t *testing.T, opts Options) {
 		opts.Key = uniqueKey(t)
 		opts.MaxMessageSize = 4096
 		nodes := startCluster(t, 2, env{Options: opts})
 		c0 := dialClient(t, nodes[0].url(), "c0", nil)
 		c1 := dialClient(t, nodes[1].url(), "c1", nil)
-		rdb := newRedisClient(t, redisAddr())
+		rdb := newRedisClient(t, testkit.RedisAddr())
 		publish := func(ch, payload string) {
 			var err error
 			if opts.Sharded {
@@ -225,7 +227,7 @@ func TestMalformedCounted(t *testing.T) {
 			publish(p[0], p[1])
 		}
 		for _, n := range nodes {
-			eventually(t, 5*time.Second, func() error {
+			testkit.Eventually(t, 5*time.Second, func() error {
 				if got := n.adapter().Stats().Malformed; got != uint64(len(payloads)) {
 					return fmt.Errorf("%s: %d malformed counted, want %d", n.name, got, len(payloads))
 				}
@@ -235,12 +237,12 @@ func TestMalformedCounted(t *testing.T) {
 			logHas(t, n, "message too big")
 		}
 		_ = nodes[1].srv.Emit("still-fine")
-		c0.expect("still-fine")
-		c1.expect("still-fine")
+		c0.Expect("still-fine")
+		c1.Expect("still-fine")
 
 		_ = nodes[1].srv.Emit("huge", big)
-		c1.expect("huge")
-		c0.expectNone(200 * time.Millisecond)
+		c1.Expect("huge")
+		c0.ExpectNone(200 * time.Millisecond)
 		if st := nodes[1].adapter().Stats(); st.NotPublished != 1 {
 			t.Errorf("oversized broadcast: %+v", st)
 		}
@@ -290,17 +292,17 @@ func hungRedis(t *testing.T) string {
 func TestBroadcastWhileRedisDown(t *testing.T) {
 	for _, tc := range []string{"killed", "hung"} {
 		t.Run(tc, func(t *testing.T) {
-			checkGoroutines(t)
+			testkit.CheckGoroutines(t)
 			opts := faultOpts
 			opts.Key = uniqueKey(t)
 			var addr string
-			var rs *redisServer
+			var rs *testkit.RedisServer
 			if tc == "hung" {
 				addr = hungRedis(t)
 			} else {
-				rs = newRedisServer(t)
-				rs.start()
-				addr = rs.addr()
+				rs = testkit.NewRedisServer(t)
+				rs.Start()
+				addr = rs.Addr()
 			}
 			n := startNode(t, "a", addr, opts)
 			if rs != nil {
@@ -309,7 +311,7 @@ func TestBroadcastWhileRedisDown(t *testing.T) {
 				if err := n.adapter().WaitSubscribed(ctx); err != nil {
 					t.Fatal(err)
 				}
-				rs.stop()
+				rs.Stop()
 			}
 			c := dialClient(t, n.url(), "c", nil)
 			col := collect(c, "x")
@@ -326,7 +328,7 @@ func TestBroadcastWhileRedisDown(t *testing.T) {
 			if slowest > time.Second || total > 3*time.Second {
 				t.Errorf("%d broadcasts with Redis %s: %v, the slowest %v", count, tc, total, slowest)
 			}
-			eventually(t, 5*time.Second, func() error {
+			testkit.Eventually(t, 5*time.Second, func() error {
 				if got := col.distinct(count); got != count {
 					return fmt.Errorf("local client got %d of %d", got, count)
 				}
@@ -334,7 +336,7 @@ func TestBroadcastWhileRedisDown(t *testing.T) {
 			})
 			// The first batch waits for its timeout at worst; everything
 			// else is dropped at once.
-			eventually(t, publishTimeout+5*time.Second, func() error {
+			testkit.Eventually(t, publishTimeout+5*time.Second, func() error {
 				if st := n.adapter().Stats(); st.NotPublished != count {
 					return fmt.Errorf("not published: %d counted, want %d (%+v)", st.NotPublished, count, st)
 				}

@@ -1,19 +1,13 @@
 package redis
 
 import (
-	"context"
 	"os"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
-type quietLogger struct{}
-
-func (quietLogger) Printf(context.Context, string, ...any) {}
-
 func TestMain(m *testing.M) {
-	// go-redis logs every failed dial; the fault tests make many on purpose.
-	redis.SetLogger(quietLogger{})
+	testkit.QuietRedis()
 	os.Exit(m.Run())
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // startRedisCluster runs a Redis Cluster of n masters (no replicas) on
@@ -18,15 +20,15 @@ func startRedisCluster(t *testing.T, n int) []string {
 	t.Helper()
 	dir := t.TempDir()
 	var addrs []string
-	var servers []*redisServer
+	var servers []*testkit.RedisServer
 	for i := range n {
-		rs := newRedisServer(t)
-		bus := freePort(t)
-		rs.extra = []string{"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus),
+		rs := testkit.NewRedisServer(t)
+		bus := testkit.FreePort(t)
+		rs.Args = []string{"--cluster-enabled", "yes", "--cluster-port", strconv.Itoa(bus),
 			"--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", i)), "--dir", dir}
-		rs.start()
+		rs.Start()
 		servers = append(servers, rs)
-		addrs = append(addrs, rs.addr())
+		addrs = append(addrs, rs.Addr())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -40,13 +42,13 @@ func startRedisCluster(t *testing.T, n int) []string {
 		}
 	}
 	for _, rs := range servers[1:] {
-		bus, _ := strconv.Atoi(rs.extra[3])
-		if err := clients[0].Do(ctx, "CLUSTER", "MEET", "127.0.0.1", rs.port, bus).Err(); err != nil {
-			t.Fatalf("meet %s: %v", rs.addr(), err)
+		bus, _ := strconv.Atoi(rs.Args[3])
+		if err := clients[0].Do(ctx, "CLUSTER", "MEET", "127.0.0.1", rs.Port, bus).Err(); err != nil {
+			t.Fatalf("meet %s: %v", rs.Addr(), err)
 		}
 	}
 	for i, c := range clients {
-		eventually(t, 30*time.Second, func() error {
+		testkit.Eventually(t, 30*time.Second, func() error {
 			info, err := c.ClusterInfo(ctx).Result()
 			if err != nil {
 				return err
@@ -116,7 +118,7 @@ func checkSlotsAndLanes(t *testing.T, addrs []string, dial func(testing.TB) redi
 	for i := range 4 {
 		dialClient(t, n.url(), fmt.Sprint("c", i), nil)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		s := n.adapter().r.sub
 		s.mu.Lock()
 		defer s.mu.Unlock()

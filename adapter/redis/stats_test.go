@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 func TestShortfall(t *testing.T) {
@@ -53,9 +55,9 @@ func TestBaselinesBounded(t *testing.T) {
 // A burst is one line at once, then one with the rest when stopped (or
 // at the end of the interval); totals run on.
 func TestReporterNeverSilent(t *testing.T) {
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	var total atomic.Uint64
-	r := newReporter(logs.logger(), "dropped", &total)
+	r := newReporter(debugLogger(&logs), "dropped", &total)
 	for range 100 {
 		r.add(1, "err", "x")
 	}

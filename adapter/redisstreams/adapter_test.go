@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/client"
 )
 
@@ -129,7 +130,7 @@ func TestRecoveryAcrossNodes(t *testing.T) {
 	}
 	id := sock.ID()
 	_ = b.srv.To("r1").Emit("m", 1) // gives the client an offset
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if len(got) != 1 {
@@ -140,7 +141,7 @@ func TestRecoveryAcrossNodes(t *testing.T) {
 
 	to.Store(ub)
 	_ = sock.Emit("drop")
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if keys, _ := c.Keys(ctx, opts.SessionKeyPrefix+"*").Result(); len(keys) != 1 {
 			return fmt.Errorf("%d sessions in Redis", len(keys))
 		}
@@ -151,7 +152,7 @@ func TestRecoveryAcrossNodes(t *testing.T) {
 	_ = a.srv.To("other").Emit("m", -1)
 	_ = b.srv.To("r1").Emit("m", 4)
 
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
 		if !sock.Connected() || len(got) < 4 {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -61,7 +62,7 @@ func testCarries(t *testing.T, sharded bool) {
 	if err := b.PublishResponse(ctx, "nodeA", resp); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		ms, offs, _ := rb.snapshot()
 		_, _, resps := ra.snapshot()
 		if len(ms) != 2 || len(resps) != 1 {
@@ -94,8 +95,8 @@ func testCarries(t *testing.T, sharded bool) {
 // killed and restarted while a node publishes; the reader resumes from its
 // last id: every message once, in order.
 func TestReaderResumesAfterRestart(t *testing.T) {
-	srv := newRedisServer(t, "--appendonly", "yes", "--appendfsync", "always", "--dir", t.TempDir())
-	c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	srv := testkit.StartRedisServer(t, "--appendonly", "yes", "--appendfsync", "always", "--dir", t.TempDir())
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
 	opts := testOptions(t, c)
 	reader, writer := NewBroker(c, opts), NewBroker(c, opts)
@@ -104,7 +105,7 @@ func TestReaderResumesAfterRestart(t *testing.T) {
 	sent := 0
 	publish := func(n int) {
 		for range n {
-			eventually(t, 10*time.Second, func() error {
+			testkit.Eventually(t, 10*time.Second, func() error {
 				_, err := writer.Publish(ctx, msg("writer", "/", sent))
 				return err
 			})
@@ -112,19 +113,19 @@ func TestReaderResumesAfterRestart(t *testing.T) {
 		}
 	}
 	publish(20)
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if ms, _, _ := r.snapshot(); len(ms) != 20 {
 			return fmt.Errorf("%d of 20", len(ms))
 		}
 		return nil
 	})
-	srv.stop()
-	srv.start()
+	srv.Stop()
+	srv.Start()
 	publish(20) // at once: some before the reader is back
-	srv.stop()
-	srv.start()
+	srv.Stop()
+	srv.Start()
 	publish(20)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if ms, _, _ := r.snapshot(); len(ms) < sent {
 			return fmt.Errorf("%d of %d", len(ms), sent)
 		}
@@ -204,7 +205,7 @@ func TestReaderResumesAfterKill(t *testing.T) {
 			kills++
 		}
 	}
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if ms, _, _ := r.snapshot(); len(ms) < n {
 			return fmt.Errorf("%d of %d", len(ms), n)
 		}
@@ -221,15 +222,15 @@ func TestReaderResumesAfterKill(t *testing.T) {
 // TestPublishFailsFast: with Redis down, a publish fails within its
 // bound, the next ones at once; every one is counted, one is logged.
 func TestPublishFailsFast(t *testing.T) {
-	srv := newRedisServer(t, "--appendonly", "no")
-	c := redis.NewClient(&redis.Options{Addr: srv.addr(), DialTimeout: 5 * time.Second})
+	srv := testkit.StartRedisServer(t, "--appendonly", "no")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr(), DialTimeout: 5 * time.Second})
 	defer c.Close()
 	opts := testOptions(t, c)
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	opts.Logger = slogTo(&logs)
 	b := NewBroker(c, opts)
 	subscribe(t, b, "/", "n1")
-	srv.stop()
+	srv.Stop()
 	start := time.Now()
 	for i := range 50 {
 		if _, err := b.Publish(context.Background(), msg("n1", "/", i)); err == nil {
@@ -247,7 +248,7 @@ func TestPublishFailsFast(t *testing.T) {
 	if n := strings.Count(logs.String(), "publish failed"); n < 1 || n > 10 {
 		t.Errorf("%d log lines for 50 failures", n)
 	}
-	srv.start()
+	srv.Start()
 }
 
 // TestMalformedIgnored: hostile entries and Pub/Sub messages are counted
@@ -255,7 +256,7 @@ func TestPublishFailsFast(t *testing.T) {
 func TestMalformedIgnored(t *testing.T) {
 	c := newClient(t)
 	opts := testOptions(t, c)
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	opts.Logger = slogTo(&logs)
 	b := NewBroker(c, opts)
 	r := subscribe(t, b, "/", "n1")
@@ -281,7 +282,7 @@ func TestMalformedIgnored(t *testing.T) {
 	if _, err := b.Publish(ctx, msg("x", "/", 0)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if ms, _, _ := r.snapshot(); len(ms) != 1 {
 			return fmt.Errorf("%d messages", len(ms))
 		}
@@ -318,7 +319,7 @@ func TestNoGoroutineLeft(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("cancel waited %v: the XREAD was not unblocked", d)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if n := runtime.NumGoroutine(); n > before {
 			return fmt.Errorf("%d goroutines, %d before", n, before)
 		}

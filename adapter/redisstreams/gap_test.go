@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
 // blocker is a Handler that holds the reader up until released.
@@ -28,7 +29,7 @@ func TestGapCountedAndLogged(t *testing.T) {
 	c := newClient(t)
 	opts := testOptions(t, c)
 	opts.ReadCount = 10
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	opts.Logger = slogTo(&logs)
 	b, w := NewBroker(c, opts), NewBroker(c, opts)
 	h := &blocker{release: make(chan struct{})}
@@ -45,7 +46,7 @@ func TestGapCountedAndLogged(t *testing.T) {
 		}
 	}
 	// The reader is stuck with its queue full, far behind the end.
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if d := len(h.release); d != 0 {
 			return nil
 		}
@@ -61,7 +62,7 @@ func TestGapCountedAndLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(h.release)
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if g := b.Stats().Gaps; g != 1 {
 			return fmt.Errorf("gaps %d", g)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -89,16 +90,7 @@ func encodeSession(s sockio.Session) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rooms := make([]any, len(s.Rooms))
-	for i, r := range s.Rooms {
-		rooms[i] = r
-	}
-	p, err := notepack.Marshal(notepack.Map{
-		{Key: "sid", Value: s.SID},
-		{Key: "pid", Value: s.PID},
-		{Key: "rooms", Value: rooms},
-		{Key: "data", Value: data},
-	})
+	p, err := notepack.Marshal(wire.Session(s, data))
 	if err != nil {
 		return "", err
 	}
@@ -114,27 +106,9 @@ func decodeSession(raw string) (*sockio.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: session: %w", errMalformed, err)
 	}
-	m, ok := v.(notepack.Map)
-	if !ok {
-		return nil, fmt.Errorf("%w: session is not a map", errMalformed)
-	}
-	s := &sockio.Session{}
-	sid, _ := m.Get("sid")
-	pid, _ := m.Get("pid")
-	s.SID, _ = sid.(string)
-	s.PID, _ = pid.(string)
-	if s.SID == "" || s.PID == "" {
-		return nil, fmt.Errorf("%w: session without sid or pid", errMalformed)
-	}
-	rooms, _ := m.Get("rooms")
-	list, _ := rooms.([]any)
-	for _, r := range list {
-		if r, ok := r.(string); ok {
-			s.Rooms = append(s.Rooms, r)
-		}
-	}
-	if d, ok := m.Get("data"); ok {
-		s.Data = plain(d)
+	s, _, err := wire.ReadSession(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	return s, nil
 }
@@ -153,36 +127,4 @@ func wireValue(v any) (any, error) {
 		return nil, err
 	}
 	return notepack.ParseJSON(js, nil)
-}
-
-// plain converts a decoded value to what encoding/json gives in an any.
-func plain(v any) any {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case uint64:
-		return float64(x)
-	case notepack.Map:
-		out := make(map[string]any, len(x))
-		for _, kv := range x {
-			if kv.Value != notepack.Undefined {
-				out[kv.Key] = plain(kv.Value)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, el := range x {
-			out[i] = plain(el)
-		}
-		return out
-	case time.Time:
-		return x.UTC().Format("2006-01-02T15:04:05.000Z")
-	case notepack.Ext:
-		return []any{float64(x.Type), x.Data}
-	}
-	if v == notepack.Undefined {
-		return nil
-	}
-	return v
 }

@@ -9,6 +9,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/sockio/sockio/adapter/cluster"
+	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/internal/notepack"
 )
 
@@ -48,7 +49,7 @@ func isEphemeral(m *cluster.Message) bool {
 		cluster.InitialHeartbeat, cluster.Heartbeat, cluster.AdapterClose:
 		return true
 	case cluster.Broadcast:
-		return hasField(m.Data, "requestId")
+		return wire.Has(m.Data, "requestId")
 	}
 	return false
 }
@@ -191,18 +192,6 @@ func decodePayload(b []byte) (*cluster.Message, error) {
 		m.Data = d
 	}
 	return m, nil
-}
-
-func hasField(v any, key string) bool {
-	switch m := v.(type) {
-	case notepack.Map:
-		x, ok := m.Get(key)
-		return ok && x != notepack.Undefined
-	case map[string]any:
-		x, ok := m[key]
-		return ok && x != notepack.Undefined
-	}
-	return false
 }
 
 // Offsets are stream entry ids, "<ms>-<seq>"; the reference accepts no
