@@ -24,6 +24,12 @@ type RecoveryOptions struct {
 	// 10,000): older ones are dropped, and a client whose offset is gone is
 	// not recovered (it connects as a new socket), instead of memory growing.
 	MaxPackets int
+	// MaxBytes bounds the bytes of the packets kept per namespace (default
+	// 16 MiB), oldest dropped first: MaxPackets alone lets large packets
+	// (a chat's welcome with its history, say) hold 10,000 times their
+	// size for the whole window, which clients that connect in a loop
+	// would turn into gigabytes.
+	MaxBytes int
 }
 
 // Session is a disconnected socket's state, kept for recovery.
@@ -55,6 +61,9 @@ func (o *RecoveryOptions) withDefaults() *RecoveryOptions {
 	if c.MaxPackets <= 0 {
 		c.MaxPackets = 10_000
 	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 16 << 20
+	}
 	return &c
 }
 
@@ -67,6 +76,7 @@ type recoveryStore struct {
 	sessions map[string]*storedSession // by pid
 	packets  []storedPacket            // oldest first
 	first    uint64                    // sequence number of packets[0]
+	bytes    int                       // of the packets kept (packetSize)
 	next     uint64
 }
 
@@ -111,10 +121,12 @@ func (r *recoveryStore) store(p *parser.Packet, opts *BroadcastOptions) {
 		rooms:  append([]string(nil), opts.Rooms...),
 		except: append([]string(nil), opts.Except...),
 	})
-	// Drop what is too old or too many, from the front.
+	r.bytes += packetSize(p)
+	// Drop what is too old, too many or too big, from the front.
 	cut := 0
 	horizon := now.Add(-r.opts.MaxDisconnectionDuration)
-	for cut < len(r.packets) && (len(r.packets)-cut > r.opts.MaxPackets || r.packets[cut].at.Before(horizon)) {
+	for cut < len(r.packets) && (len(r.packets)-cut > r.opts.MaxPackets || r.bytes > r.opts.MaxBytes || r.packets[cut].at.Before(horizon)) {
+		r.bytes -= packetSize(r.packets[cut].p)
 		cut++
 	}
 	if cut > 0 {
@@ -122,6 +134,16 @@ func (r *recoveryStore) store(p *parser.Packet, opts *BroadcastOptions) {
 		r.packets = r.packets[cut:]
 		r.first += uint64(cut)
 	}
+}
+
+// packetSize is what a kept packet is counted for: its data and
+// attachments.
+func packetSize(p *parser.Packet) int {
+	n := len(p.Data)
+	for _, a := range p.Attachments {
+		n += len(a)
+	}
+	return n
 }
 
 // appendArg adds a JSON string as the last element of a JSON array.
@@ -192,4 +214,5 @@ func (r *recoveryStore) close() {
 	}
 	r.sessions = nil
 	r.packets = nil
+	r.bytes = 0
 }

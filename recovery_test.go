@@ -136,3 +136,28 @@ func eventPacket(t *testing.T, name string, args ...any) *parserPacket {
 	}
 	return p
 }
+
+// Large packets are bounded by bytes as well as by count: 10 packets of
+// ~10 KB with a 25 KB budget keep the newest two, and the total stays
+// within the budget whatever the count bound.
+func TestRecoveryStoreBoundedInBytes(t *testing.T) {
+	r := newRecoveryStore((&RecoveryOptions{MaxBytes: 25_000}).withDefaults())
+	big := strings.Repeat("x", 10_000)
+	var offsets []string
+	for i := 0; i < 10; i++ {
+		p := eventPacket(t, "e", big, i)
+		r.store(p, &BroadcastOptions{})
+		offsets = append(offsets, lastArg(t, "42"+string(p.Data)))
+		if r.bytes > 25_000 {
+			t.Fatalf("after %d packets: %d bytes kept, over the 25,000 budget", i+1, r.bytes)
+		}
+	}
+	if len(r.packets) != 2 {
+		t.Fatalf("%d packets kept, want 2", len(r.packets))
+	}
+	r.persist(Session{SID: "s", PID: "p"})
+	if s := r.restore("p", offsets[8]); s == nil || len(s.Missed) != 1 {
+		t.Fatalf("restore from a kept offset: %+v", s)
+	}
+	r.close()
+}
