@@ -68,8 +68,9 @@ bench:
 # `sockio serve` with its file limit at 4096: a new client must be served
 # within 100 ms throughout, and files, goroutines and memory come back near
 # their start (docs/reliability.md). soak-short is the bounded version
-# `make test` runs (60 s of attacks, then up to 90 s to settle, at least
-# 50 s: abandoned sessions expire after pingInterval + pingTimeout).
+# `make test` runs (60 s of attacks, then at least 50 s + the 2 min
+# recovery window to settle: abandoned sessions expire after pingInterval +
+# pingTimeout, and what recovery keeps of them one window later).
 soak:
 	$(GO) run ./test/soak -duration 5m
 

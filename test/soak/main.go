@@ -43,6 +43,7 @@ func (e *env) since() time.Duration { return time.Since(e.start) }
 
 type config struct {
 	duration, settle, limit, every, probeEvery, baseline time.Duration
+	recovery                                             time.Duration
 	scale                                                float64
 	nofile                                               int
 	bin, only                                            string
@@ -51,7 +52,8 @@ type config struct {
 func main() {
 	var cfg config
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Minute, "how long the attacks run (after a short baseline)")
-	flag.DurationVar(&cfg.settle, "settle", 90*time.Second, "longest wait, after the attacks, for the server to come back near its start")
+	flag.DurationVar(&cfg.settle, "settle", 0, "longest wait, after the attacks, for the server to come back near its start (default: the least wait + 60s)")
+	flag.DurationVar(&cfg.recovery, "recovery", 2*time.Minute, "the server's --recovery window (sockio serve's default: 2m); state kept for recovery is released only after it")
 	flag.DurationVar(&cfg.limit, "limit", 100*time.Millisecond, "a probe must be served within this")
 	flag.DurationVar(&cfg.every, "every", 5*time.Second, "table row interval")
 	flag.DurationVar(&cfg.probeEvery, "probe", time.Second, "probe interval")
@@ -84,20 +86,32 @@ const (
 	// goroutineMargin: goroutines that may stay once started (poller and
 	// runtime workers, net/http's idle connection of the debug client).
 	goroutineMargin = 10
+	// recoveryBytes: what connection-state recovery (on by default in
+	// sockio serve) keeps of the packets sent in the last window, bounded
+	// by RecoveryOptions.MaxBytes (16 MiB). The probes keep it full even
+	// after the attacks: each new chat member's welcome carries the
+	// room's history (100 messages of up to 900 characters here).
+	recoveryBytes = 16 << 20
 	// heapMargin: live heap after a GC may keep the chat's history (the
-	// last 100 messages of a room, ~100 KB here) and runtime caches, not
-	// per-connection or per-session state (a few KB each: hundreds of
-	// leaked sessions would show).
-	heapMargin = 8 << 20
+	// last 100 messages of a room, ~100 KB here), runtime caches and the
+	// recovery store, not per-connection or per-session state (a few KB
+	// each: hundreds of leaked sessions would show).
+	heapMargin = 12<<20 + recoveryBytes
 	// rssMargin: the Go runtime returns freed pages to the OS gradually
 	// (the background scavenger), so RSS lags the heap by what the peak
 	// left behind (~5 MB measured after 50 s); the leaks the attacks can
 	// cause (1.5 MB per oversized session) are far above.
-	rssMargin = 32 << 20
-	// settleMin: the default pingInterval + pingTimeout (45 s) after
+	rssMargin = 32<<20 + recoveryBytes
+	// sessionExpiry: the default pingInterval + pingTimeout (45 s) after
 	// which an abandoned session is closed, plus 5 s.
-	settleMin = 50 * time.Second
+	sessionExpiry = 50 * time.Second
 )
+
+// settleMin is the least wait after the attacks: an abandoned session is
+// closed after the heartbeat's 45 s, and what connection-state recovery
+// keeps of it (the session, the packets sent to it) is released one
+// recovery window later. Before that the memory is rightly held.
+func settleMin(cfg config) time.Duration { return sessionExpiry + cfg.recovery }
 
 func run(ctx context.Context, cfg config) (bool, error) {
 	dir, err := os.MkdirTemp("", "sockio-soak-")
@@ -112,7 +126,7 @@ func run(ctx context.Context, cfg config) (bool, error) {
 			return false, err
 		}
 	}
-	srv, err := startServer(ctx, bin, dir, cfg.nofile)
+	srv, err := startServer(ctx, bin, dir, cfg.nofile, cfg.recovery)
 	if err != nil {
 		return false, err
 	}
@@ -213,7 +227,11 @@ func run(ctx context.Context, cfg config) (bool, error) {
 	// Not judged before every session the attacks abandoned has expired
 	// by its heartbeat (pingInterval + pingTimeout, 45 s by default):
 	// until then the server rightly holds it.
-	settled, last := rec.settle(ctx, settleMin, cfg.settle)
+	least := settleMin(cfg)
+	if cfg.settle < least {
+		cfg.settle = least + time.Minute
+	}
+	settled, last := rec.settle(ctx, least, cfg.settle)
 	stopProbes()
 	probing.Wait()
 	if ctx.Err() != nil {

@@ -243,7 +243,7 @@ func report(srv *server, rec *recorder, pr *prober, attacks []*attack, cfg confi
 		start.fds, peak.fds, last.fds, start.fds+fdMargin, cfg.nofile)
 	fmt.Fprintf(w, "goroutines\t%d\t%d\t%d\t<= %d\tlong-lived workers may stay; none per connection or session\n",
 		start.goroutines, peak.goroutines, last.goroutines, start.goroutines+goroutineMargin)
-	fmt.Fprintf(w, "heap MiB\t%s\t%s\t%s\t<= %s\tchat history and runtime caches may stay after a GC\n",
+	fmt.Fprintf(w, "heap MiB\t%s\t%s\t%s\t<= %s\tchat history, runtime caches and the recovery store (16 MiB) may stay after a GC\n",
 		mib(int64(start.heap)), mib(int64(peak.heap)), mib(int64(last.heap)), mib(int64(start.heap)+heapMargin))
 	fmt.Fprintf(w, "RSS MiB\t%s\t%s\t%s\t<= %s\tfreed pages go back to the OS gradually\n",
 		mib(start.rss), mib(peak.rss), mib(last.rss), mib(start.rss+rssMargin))

@@ -51,7 +51,7 @@ func freePort() (string, error) {
 
 // startServer runs bin serve with its file limit lowered to nofile, and
 // waits until both its listeners answer.
-func startServer(ctx context.Context, bin, dir string, nofile int) (*server, error) {
+func startServer(ctx context.Context, bin, dir string, nofile int, recovery time.Duration) (*server, error) {
 	addr, err := freePort()
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func startServer(ctx context.Context, bin, dir string, nofile int) (*server, err
 	if err != nil {
 		return nil, fmt.Errorf("server log: %w", err)
 	}
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--debug-addr", daddr)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--debug-addr", daddr, "--recovery", recovery.String())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = childAttrs()
 	if err := cmd.Start(); err != nil {
