@@ -189,7 +189,7 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	if a.recovery != nil && (p.Type == parser.Event || p.Type == parser.BinaryEvent) && !p.HasID && !opts.Flags.Volatile {
 		a.recovery.store(p, opts)
 	}
-	enc := a.nsp.server.encode(p)
+	enc := encode(p)
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
 }
@@ -198,7 +198,7 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 // never keeps it for connection-state recovery: for cluster adapters whose
 // broker keeps the broadcasts in a log of its own, with its own offsets.
 func (a *MemoryAdapter) Deliver(p *parser.Packet, opts *BroadcastOptions) {
-	enc := a.nsp.server.encode(p)
+	enc := encode(p)
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
 }
@@ -217,7 +217,7 @@ func (a *MemoryAdapter) Recovery() *RecoveryOptions { return a.nsp.server.opts.C
 func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(Args)) {
 	id := a.nsp.nextAckID()
 	p.ID, p.HasID = id, true
-	enc := a.nsp.server.encode(p)
+	enc := encode(p)
 	w := &ackWait{id: id}
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) {

@@ -24,8 +24,8 @@ type Client struct {
 	server *Server
 	conn   *engineio.Session
 
-	rmu     sync.Mutex           // serialises decoding
-	decoder parser.PacketDecoder // the server's codec's
+	rmu     sync.Mutex // serialises decoding
+	decoder parser.Decoder
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per namespace; few, so a slice beats a map in size
@@ -49,7 +49,7 @@ type task struct {
 
 func newClient(srv *Server, conn *engineio.Session) *Client {
 	c := &Client{server: srv, conn: conn}
-	c.decoder = srv.codec().NewDecoder(srv.opts.MaxAttachments)
+	c.decoder.MaxAttachments = srv.opts.MaxAttachments
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		none := len(c.sockets) == 0
@@ -278,14 +278,14 @@ func (c *Client) connect(p *parser.Packet) {
 	// broadcast, so nothing for this namespace overtakes it. Missed events
 	// go first: the client holds them until the CONNECT.
 	for _, p := range missed {
-		_ = c.write(c.server.encode(p), &BroadcastFlags{})
+		_ = c.write(encode(p), &BroadcastFlags{})
 	}
 	answer := map[string]string{"sid": s.id}
 	if s.pid != "" {
 		answer["pid"] = s.pid
 	}
 	data, _ := json.Marshal(answer)
-	_ = c.write(c.server.encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
+	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
@@ -328,14 +328,11 @@ func (c *Client) connectError(nsp string, err error) {
 	if merr != nil {
 		data, _ = json.Marshal(map[string]string{"message": ce.Message})
 	}
-	_ = c.write(c.server.encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
+	_ = c.write(encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
 }
 
 // write hands encoded packets to the connection.
 func (c *Client) write(pkts []packet.Packet, flags *BroadcastFlags) error {
-	if len(pkts) == 0 {
-		return nil // the codec could not write it (logged)
-	}
 	opts := engineio.SendOptions{NoCompress: flags.NoCompress}
 	if flags.Volatile {
 		c.conn.SendVolatile(opts, pkts...) // dropped when busy, as volatile allows
@@ -349,7 +346,7 @@ func (c *Client) write(pkts []packet.Packet, flags *BroadcastFlags) error {
 func (c *Client) disconnectAll() {
 	for _, s := range c.allSockets() {
 		if s.beginClose() {
-			_ = c.write(c.server.encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
+			_ = c.write(encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
 			c.enqueue(task{fn: func() { s.finishClose(ReasonServerNamespaceDisconnect) }}, false)
 		}
 	}

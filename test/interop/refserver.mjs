@@ -3,7 +3,6 @@
 // where the two differ, the reference decides.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import msgpackParser from 'socket.io-msgpack-parser';
 
 const defaults = {
   port: 0,
@@ -12,7 +11,6 @@ const defaults = {
   maxHttpBufferSize: 1000000,
   connectTimeout: 45000,
   recovery: 0,
-  parser: 'default',
 };
 
 function parseFlags(argv) {
@@ -30,11 +28,6 @@ function parseFlags(argv) {
     let value;
     const eq = flag.indexOf('=');
     if (eq > 0) { value = flag.slice(eq + 1); flag = flag.slice(0, eq); } else { value = argv[++i]; }
-    if (flag === '--parser') {
-      if (value !== 'default' && value !== 'msgpack') fail(`flag --parser: default or msgpack, got ${value}`);
-      opts.parser = value;
-      continue;
-    }
     const key = names[flag];
     if (!key) fail(`unknown flag ${flag}`);
     if (value === undefined || !/^\d+$/.test(value)) fail(`flag ${flag} needs a non-negative integer, got ${value}`);
@@ -62,7 +55,6 @@ const io = new Server(httpServer, {
   connectTimeout: opts.connectTimeout,
   cors: { origin: true, credentials: true },
   connectionStateRecovery: opts.recovery > 0 ? { maxDisconnectionDuration: opts.recovery } : undefined,
-  ...(opts.parser === 'msgpack' ? { parser: msgpackParser } : {}),
 });
 
 const root = io.of('/');

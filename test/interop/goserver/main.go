@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
-	"github.com/sockio/sockio/parser"
 )
 
 func main() {
@@ -28,17 +27,7 @@ func main() {
 	maxBuf := flag.Int64("max-http-buffer-size", 1e6, "bytes")
 	connectTimeout := flag.Int("connect-timeout", 45000, "ms")
 	recovery := flag.Int("recovery", 0, "connection-state recovery window in ms (0 = off)")
-	parserName := flag.String("parser", "default", "packet format: default or msgpack (socket.io-msgpack-parser)")
 	flag.Parse()
-	var codec parser.Codec
-	switch *parserName {
-	case "default":
-	case "msgpack":
-		codec = parser.Msgpack
-	default:
-		fmt.Fprintf(os.Stderr, "unknown parser %q\n", *parserName)
-		os.Exit(2)
-	}
 	var rec *sockio.RecoveryOptions
 	if *recovery > 0 {
 		rec = &sockio.RecoveryOptions{MaxDisconnectionDuration: time.Duration(*recovery) * time.Millisecond}
@@ -52,7 +41,6 @@ func main() {
 		CORS:              &sockio.CORS{Credentials: true},
 
 		ConnectionStateRecovery: rec,
-		Parser:                  codec,
 	})
 	setup(io)
 
