@@ -73,6 +73,10 @@ type Options struct {
 	// answer, and of every successful polling answer and websocket 101.
 	InitialHeaders func(h http.Header, r *http.Request)
 	Headers        func(h http.Header, r *http.Request)
+	// Forwarding, when set, lets every node of a cluster serve every
+	// request: no sticky sessions needed behind the load balancer (see
+	// engineio.Forwarding; adapter/cluster's Peers is its directory).
+	Forwarding *engineio.Forwarding
 }
 
 func (o Options) withDefaults() Options {
@@ -118,5 +122,6 @@ func (o *Options) engine() engineio.Options {
 		AllowedOrigins:     o.AllowedOrigins,
 		InitialHeaders:     o.InitialHeaders,
 		Headers:            o.Headers,
+		Forwarding:         o.Forwarding,
 	}
 }

@@ -99,6 +99,13 @@ type Options struct {
 	// (400, 403, ...) do not run it, as with the reference.
 	Headers func(h http.Header, r *http.Request)
 
+	// Forwarding, when set, passes requests for sessions that another node
+	// of the cluster holds to that node, so that the cluster needs no
+	// sticky sessions (see Forwarding). Off by default: a request for a
+	// session this node does not hold is refused (400, "Session ID
+	// unknown"), as the reference does.
+	Forwarding *Forwarding
+
 	// upgradeCheck is the period of the upgrade's noop check (see
 	// Session.upgradeCheck); zero means the reference's 100ms. Tests only.
 	upgradeCheck time.Duration

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockio/sockio/engineio/packet"
@@ -29,6 +30,9 @@ type Server struct {
 	allDone   chan struct{} // closed when closed and no session is left
 
 	flusher flusher // writes websocket sessions' queues
+
+	fw       *forwarder  // Forwarding; nil without
+	draining atomic.Bool // Drain was called
 }
 
 // NewServer returns a server with opts, defaults filled in.
@@ -38,7 +42,14 @@ func NewServer(opts Options) *Server {
 	if o != nil && opts.CORS == nil {
 		opts.CORS = o.cors()
 	}
-	return &Server{opts: opts, origins: o, sessions: make(map[string]*Session)}
+	srv := &Server{opts: opts, origins: o, sessions: make(map[string]*Session)}
+	if f := opts.Forwarding; f != nil {
+		if err := f.check(); err != nil {
+			panic(err) // a programming error, as a bad pattern for http.ServeMux
+		}
+		srv.fw = newForwarder(f, opts.CORS != nil)
+	}
+	return srv
 }
 
 // Options returns the options in force, defaults filled in.
@@ -93,6 +104,9 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if !upgrade && srv.serveLingering(w, r, sid, transport) {
 				return
 			}
+			if srv.fw.forward(w, r, sid, upgrade) {
+				return
+			}
 			refuse(w, CodeUnknownSID, "")
 			return
 		}
@@ -138,6 +152,10 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, CodeUnsupportedProtocol, "")
 		return
 	}
+	if srv.draining.Load() {
+		srv.refuseDraining(w, r, upgrade)
+		return
+	}
 	srv.handshake(w, r, transport, q)
 }
 
@@ -151,7 +169,7 @@ func (srv *Server) allowRequest(r *http.Request) error {
 // handshake opens a session on transport and answers with the open packet.
 func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, q url.Values) {
 	s := &Session{
-		id:        newID(),
+		id:        srv.newID(),
 		srv:       srv,
 		transport: transport,
 		hs: Handshake{
@@ -335,6 +353,15 @@ func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// newID returns a new session id, which names this node when forwarding
+// is on ("<node>.<random>"; '.' is never in the random part).
+func (srv *Server) newID() string {
+	if srv.fw != nil {
+		return srv.fw.self + "." + newID()
+	}
+	return newID()
 }
 
 // requestURI is the request's path and query, without a copy when the

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sockio/sockio/adapter/cluster"
 	"github.com/sockio/sockio/adapter/internal/wire"
 	"github.com/sockio/sockio/adapter/redis/rediswire"
@@ -176,4 +178,15 @@ func (s *shardedSub) onResponse(channel string, payload []byte) {
 	if m := s.decode(channel, payload); m != nil {
 		s.h.HandleResponse(m)
 	}
+}
+
+// NewBroker returns a cluster.Broker over Redis 7 sharded Pub/Sub (SPUBLISH
+// on key#nsp#, the format of the reference's sharded adapter), with its
+// own subscriber connection: for the cluster core's other users beside a
+// classic adapter, such as cluster.NewPeers (request forwarding), or for
+// cluster.NewAdapter.
+func NewBroker(client redis.UniversalClient, opts Options) cluster.Broker {
+	h := newHub(client, opts.withDefaults())
+	h.broker = &shardedBroker{h: h, subs: make(map[string]*shardedSub)}
+	return h.broker
 }

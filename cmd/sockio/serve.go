@@ -58,6 +58,23 @@ func runServe(args []string) error {
 	// Closed after the server and the chat's last history writes.
 	defer func() { _ = cl.close() }()
 	sopts.Adapter = cl.adapter
+
+	// No TCP keep-alive: Engine.IO's heartbeat finds dead peers, and
+	// keep-alive costs three setsockopt calls per accepted connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer ln.Close() // when a later step fails; a no-op after Serve
+	peers, err := startPeers(cfg, cl, ln.Addr())
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if peers != nil {
+		defer func() { _ = peers.Close() }() // before the broker closes
+		sopts.Forwarding = peers.Forwarding()
+	}
 	copts := chat.Options{TrustedProxies: cfg.proxies, History: cl.history}
 	if cfg.recovery > 0 {
 		// A page that comes back recovered within this never left, for the
@@ -86,14 +103,7 @@ func runServe(args []string) error {
 	})
 	mux.Handle("/ws", plain)
 	mux.Handle("/", web.Pages())
-
-	// No TCP keep-alive: Engine.IO's heartbeat finds dead peers, and
-	// keep-alive costs three setsockopt calls per accepted connection.
-	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
+	health(mux, io)
 	// The limits sockio.Serve would fill in, spelled out: they are the
 	// server's defence against idle, slow and oversized requests (see
 	// sockio.DefaultIdleTimeout and the others). No WriteTimeout: a long
@@ -108,11 +118,25 @@ func runServe(args []string) error {
 	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()),
 		"adapter", cfg.adapter, "recovery", cfg.recovery.String())
 	err = runUntilSignal(func() error { return sockio.Serve(ln, hs) }, func(ctx context.Context) error {
-		_ = io.Close(ctx)
+		// Not ready first, still serving: the balancer stops sending new
+		// clients; then the clients are handed off (they reconnect to the
+		// other nodes and recover there), and the forwarded requests
+		// still in flight end with the HTTP server's shutdown.
+		io.Drain()
+		if cfg.drainDelay > 0 {
+			slog.Info("draining: not ready, handing clients off in", "delay", cfg.drainDelay)
+			select {
+			case <-time.After(cfg.drainDelay):
+			case <-ctx.Done():
+			}
+		}
+		start := time.Now()
+		_ = io.Shutdown(ctx)
+		slog.Info("clients handed off", "took", time.Since(start).Round(time.Millisecond))
 		_ = room.Flush(ctx) // the history written behind delivery
 		_ = plain.Shutdown(ctx)
 		return hs.Shutdown(ctx)
-	}, 10*time.Second, http.ErrServerClosed)
+	}, cfg.drainDelay+cfg.shutdownTimeout, http.ErrServerClosed)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

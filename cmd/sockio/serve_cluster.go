@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/cluster"
 	natsadapter "github.com/sockio/sockio/adapter/nats"
 	redisadapter "github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/adapter/redisstreams"
@@ -22,6 +23,9 @@ import (
 type servedCluster struct {
 	adapter sockio.AdapterFactory
 	history chat.History
+	// broker carries the directory of nodes that request forwarding needs
+	// (cluster.Peers); nil in memory.
+	broker  cluster.Broker
 	closers []func() error
 }
 
@@ -57,6 +61,9 @@ func openCluster(cfg serveConfig, logger *slog.Logger) (*servedCluster, error) {
 	switch cfg.adapter {
 	case adapterRedis:
 		c.adapter = redisadapter.NewAdapter(rdb, redisadapter.Options{Key: cfg.prefix, Logger: logger})
+		// The classic protocol has no heartbeats to carry the directory:
+		// it rides the sharded channels (Redis 7) beside it.
+		c.broker = redisadapter.NewBroker(rdb, redisadapter.Options{Key: cfg.prefix, Logger: logger})
 		logger.Info("clustering through Redis Pub/Sub", "redis", rdb.Options().Addr, "recovery", "per node")
 	case adapterRedisStreams:
 		opts := redisstreams.Options{Logger: logger}
@@ -65,7 +72,12 @@ func openCluster(cfg serveConfig, logger *slog.Logger) (*servedCluster, error) {
 			opts.ChannelPrefix = cfg.prefix
 			opts.SessionKeyPrefix = cfg.prefix + ":session:"
 		}
-		c.adapter = redisstreams.NewAdapter(rdb, opts)
+		// One broker, one reader of the stream, for the adapter and the
+		// directory of nodes.
+		b := redisstreams.NewBroker(rdb, opts)
+		c.closers = append(c.closers, b.Close)
+		c.broker = b
+		c.adapter = cluster.NewAdapter(b, cluster.Options{Logger: logger})
 		logger.Info("clustering through Redis Streams", "redis", rdb.Options().Addr, "recovery", recoveryMode(cfg, "across nodes"))
 	case adapterNATS:
 		nc, err := natsadapter.Connect(cfg.natsURL, logger)
@@ -79,7 +91,10 @@ func openCluster(cfg serveConfig, logger *slog.Logger) (*servedCluster, error) {
 			opts.Prefix = cfg.prefix
 			opts.StreamName = cfg.prefix
 		}
-		c.adapter = natsadapter.NewAdapter(nc, opts)
+		b := natsadapter.NewBroker(nc, opts)
+		c.closers = append(c.closers, b.(interface{ Close() error }).Close)
+		c.broker = b
+		c.adapter = cluster.NewAdapter(b, cluster.Options{Logger: logger})
 		where := "in each node's memory"
 		if rdb != nil {
 			where = "in Redis"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"time"
 )
@@ -33,6 +34,11 @@ type serveConfig struct {
 	origins   string
 	proxies   []netip.Prefix
 	debugAddr string
+
+	forwarding      bool          // --forwarding: serve other nodes' sessions (clustered only)
+	advertise       string        // --advertise: this node's URL for the others; "" derives it
+	drainDelay      time.Duration // --drain-delay: not ready, still serving, before the hand-off
+	shutdownTimeout time.Duration // --shutdown-timeout: the hand-off's deadline
 }
 
 const serveAdapterHelp = `how nodes share broadcasts, rooms and requests:
@@ -66,6 +72,10 @@ func parseServe(args []string, output io.Writer) (serveConfig, error) {
 	fs.StringVar(&cfg.origins, "origins", "", `browser origins allowed besides the chat's own, comma-separated ("https://a.example,*.b.example"); "*" for any`)
 	proxies := fs.String("trusted-proxies", "", `reverse proxies (CIDR prefixes, comma-separated: "10.0.0.0/8") whose X-Forwarded-For names the client for the chat's per-address limits; none by default`)
 	fs.StringVar(&cfg.debugAddr, "debug-addr", "", "serve pprof and expvar on this loopback address (127.0.0.1:6060); off when empty")
+	fs.BoolVar(&cfg.forwarding, "forwarding", true, "in a cluster, serve requests for sessions another node holds by passing them to it: no sticky sessions needed at the load balancer")
+	fs.StringVar(&cfg.advertise, "advertise", "", "the URL at which the other nodes reach this one (http://10.0.0.7:3000), for --forwarding; default: the listen address, or this host's first non-loopback address when it listens on all")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGTERM, how long the node reports not ready on /readyz (and takes no new sessions) before it hands its clients off: give the balancer time to notice")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 25*time.Second, "on SIGTERM, the deadline of the hand-off of the clients to the other nodes, after --drain-delay")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -75,6 +85,14 @@ func parseServe(args []string, output io.Writer) (serveConfig, error) {
 	var err error
 	if cfg.proxies, err = prefixList(*proxies); err != nil {
 		return cfg, fmt.Errorf("bad --trusted-proxies: %w", err)
+	}
+	if cfg.advertise != "" {
+		if u, err := url.Parse(cfg.advertise); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return cfg, fmt.Errorf("bad --advertise %q: want http://host:port", cfg.advertise)
+		}
+	}
+	if cfg.drainDelay < 0 || cfg.shutdownTimeout <= 0 {
+		return cfg, errors.New("bad --drain-delay or --shutdown-timeout: --drain-delay 0 or more, --shutdown-timeout more than 0")
 	}
 	if cfg.recovery < 0 {
 		return cfg, fmt.Errorf("bad --recovery %s: a duration of 0 (off) or more", cfg.recovery)
