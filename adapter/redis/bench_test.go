@@ -1,12 +1,15 @@
 package redis
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/adapter/internal/testkit"
 )
@@ -121,4 +124,46 @@ func BenchmarkCrossNodeLatency(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkPubSubRoundTrip is the floor of forwarding a polling request
+// over Redis instead of over HTTP (docs/decisions.md): one node publishes
+// a request, the owner receives it and publishes the answer, the first
+// receives it; nothing else is done. Compare with engineio's
+// BenchmarkPollingEcho (sticky against forwarded).
+func BenchmarkPubSubRoundTrip(b *testing.B) {
+	testkit.NeedRedis(b)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("sockio-rt-%d-", time.Now().UnixNano())
+	owner, asker := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}), redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer owner.Close()
+	defer asker.Close()
+	reqs := owner.Subscribe(ctx, prefix+"req")
+	defer reqs.Close()
+	ress := asker.Subscribe(ctx, prefix+"res")
+	defer ress.Close()
+	for _, s := range []*redis.PubSub{reqs, ress} {
+		if _, err := s.Receive(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	go func() {
+		for m := range reqs.Channel() {
+			owner.Publish(ctx, prefix+"res", m.Payload)
+		}
+	}()
+	in := ress.Channel()
+	body := strings.Repeat("x", 64)
+	lat := make([]time.Duration, 0, b.N)
+	for b.Loop() {
+		t0 := time.Now()
+		if err := asker.Publish(ctx, prefix+"req", body).Err(); err != nil {
+			b.Fatal(err)
+		}
+		<-in
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
