@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockio/sockio/engineio"
@@ -241,6 +242,7 @@ func (c *Client) connect(p *parser.Packet) {
 	// nsp is held for s: a refused s gives it back here, a connected one
 	// when it leaves (finishClose).
 	s := newSocket(nsp, c, auth)
+	s.early = &earlyQueue{} // until the CONNECT answer is out
 	var missed []*parser.Packet
 	if ro := c.server.opts.ConnectionStateRecovery; ro != nil {
 		missed = c.recover(s, auth)
@@ -274,9 +276,15 @@ func (c *Client) connect(p *parser.Packet) {
 	}
 	c.mu.Unlock()
 
-	// The CONNECT answer leaves before the socket can be reached by any
-	// broadcast, so nothing for this namespace overtakes it. Missed events
-	// go first: the client holds them until the CONNECT.
+	// The socket is in its rooms before the CONNECT answer leaves, so a
+	// broadcast sent after the client saw it reaches it, and what reaches
+	// it meanwhile waits in s.early, so nothing overtakes the answer.
+	// Missed events go first: the client holds them until the CONNECT.
+	nsp.add(s)
+	s.Join(s.id)
+	if h := connectingHook.Load(); h != nil {
+		(*h)(s)
+	}
 	for _, p := range missed {
 		_ = c.write(encode(p), &BroadcastFlags{})
 	}
@@ -286,15 +294,16 @@ func (c *Client) connect(p *parser.Packet) {
 	}
 	data, _ := json.Marshal(answer)
 	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
-	s.mu.Lock()
-	s.connected = true
-	s.mu.Unlock()
-	nsp.add(s)
-	s.Join(s.id)
+	s.becomeConnected()
+	s.sessionChanged() // its Join above came before it was connected
 	for _, fn := range nsp.connectionHandlers() {
 		fn(s)
 	}
 }
+
+// connectingHook, when set (tests only), runs when a socket is reachable
+// and its CONNECT answer not yet sent.
+var connectingHook atomic.Pointer[func(*Socket)]
 
 // recover restores s from the session its auth names (pid and offset),
 // if the adapter still has it, and returns the events it missed.
@@ -304,12 +313,15 @@ func (c *Client) recover(s *Socket, auth map[string]any) []*parser.Packet {
 	if pid == "" || offset == "" {
 		return nil
 	}
+	s.nsp.stats.recoveryAttempts.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	sess, err := s.nsp.adapter.RestoreSession(ctx, pid, offset)
 	if err != nil || sess == nil {
+		s.nsp.stats.recoveryMissed.Add(1)
 		return nil
 	}
+	s.nsp.stats.recovered.Add(1)
 	s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
 	s.Join(sess.Rooms...)
 	return sess.Missed

@@ -161,3 +161,43 @@ func TestRecoveryStoreBoundedInBytes(t *testing.T) {
 	}
 	r.close()
 }
+
+// TestEventsWhileConnecting: a socket is in its rooms before its CONNECT
+// answer leaves, so that nothing sent after the client saw the answer is
+// missed; what reaches it in between goes out after the missed events and
+// the answer, in order.
+func TestEventsWhileConnecting(t *testing.T) {
+	io, hs := newTestServer(t, Options{ConnectionStateRecovery: &RecoveryOptions{}})
+	io.OnConnection(func(s *Socket) {
+		s.On("join", func(room string, ack Ack) { s.Join(room); ack() })
+	})
+	c := dial(t, hs)
+	_, pid := connectAnswer(t, c.connect("/"))
+	c.send(`420["join","news"]`)
+	if got := c.read(); got != "430[]" {
+		t.Fatalf("join ack %q", got)
+	}
+	_ = io.To("news").Emit("n", "before")
+	offset := lastArg(t, c.read())
+	_ = c.ws.Close()
+	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
+	_ = io.To("news").Emit("n", "missed")
+
+	hook := func(s *Socket) {
+		_ = io.To("news").Emit("n", "during")
+		_ = io.To(s.ID()).Emit("n", "to-me")
+	}
+	connectingHook.Store(&hook)
+	t.Cleanup(func() { connectingHook.Store(nil) })
+	c2 := dial(t, hs)
+	c2.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	if got := c2.read(); !strings.HasPrefix(got, `42["n","missed","`) {
+		t.Fatalf("first packet %q, want the missed event", got)
+	}
+	connectAnswer(t, c2.read())
+	for _, want := range []string{"during", "to-me"} {
+		if got := c2.read(); !strings.HasPrefix(got, `42["n","`+want+`","`) {
+			t.Fatalf("after CONNECT %q, want %q", got, want)
+		}
+	}
+}

@@ -68,6 +68,12 @@ type Socket struct {
 	onDisconnect    []func(reason string)
 	acks            map[uint64]*pendingAck
 	data            any
+	// early holds what is delivered to the socket while it connects: it
+	// is in its rooms before its CONNECT answer leaves (so that nothing
+	// sent after the client saw it is missed), and what reaches it then
+	// goes out after the answer and the missed events (so that nothing
+	// overtakes them). Nil once connected.
+	early *earlyQueue
 
 	// finished is closed when the disconnect sequence ended (session kept,
 	// handlers run): Server.Close waits for it before closing adapters.
@@ -77,7 +83,8 @@ type Socket struct {
 type pendingAck struct {
 	fn     AckCallback
 	timer  *time.Timer
-	inline bool // call fn where the ack arrives (it must not block)
+	inline bool      // call fn where the ack arrives (it must not block)
+	asked  time.Time // for Stats, with StatsOptions.Latency
 }
 
 func newSocket(nsp *Namespace, c *Client, auth map[string]any) *Socket {
@@ -439,11 +446,15 @@ func (s *Socket) failInlineAcks() {
 // socket is gone.
 func (s *Socket) registerAck(id uint64, fn AckCallback, timeout time.Duration, inline bool) bool {
 	pa := &pendingAck{fn: fn, inline: inline}
+	if s.nsp.server.timing() {
+		pa.asked = time.Now()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.connected || s.closing {
 		return false
 	}
+	s.nsp.stats.ackRequests.Add(1)
 	if s.acks == nil {
 		s.acks = make(map[uint64]*pendingAck)
 	}
@@ -451,6 +462,7 @@ func (s *Socket) registerAck(id uint64, fn AckCallback, timeout time.Duration, i
 	if timeout > 0 {
 		pa.timer = time.AfterFunc(timeout, func() {
 			if s.takeAck(id) == pa {
+				s.nsp.stats.ackTimeout.Add(1)
 				s.callAck(pa, ErrTimeout, Args{})
 			}
 		})
@@ -490,6 +502,10 @@ func (s *Socket) onAck(p *parser.Packet) {
 	if pa.timer != nil {
 		pa.timer.Stop()
 	}
+	s.nsp.stats.acksIn.Add(1)
+	if !pa.asked.IsZero() {
+		s.nsp.stats.ackLatency.observeSince(pa.asked)
+	}
 	res, err := newArgs(p, 0)
 	s.callAck(pa, err, res)
 }
@@ -499,6 +515,7 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	if err != nil {
 		return err
 	}
+	s.nsp.stats.acksSent.Add(1)
 	return s.client.write(encode(p), &BroadcastFlags{})
 }
 
@@ -511,6 +528,11 @@ func (s *Socket) send(p *parser.Packet, flags *BroadcastFlags) error {
 // the connection.
 func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *BroadcastFlags, ev *outgoingEvent) error {
 	s.mu.Lock()
+	if q := s.early; q != nil && !s.closing {
+		q.add(enc, flags)
+		s.mu.Unlock()
+		return nil
+	}
 	ok := s.connected && !s.closing
 	out := s.anyOut
 	s.mu.Unlock()
@@ -528,6 +550,44 @@ func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *Broadcast
 		}
 	}
 	return s.client.write(enc, flags)
+}
+
+// earlyQueue is what reached a socket while it connected (Socket.early).
+type earlyQueue struct {
+	pkts  [][]packet.Packet
+	flags []*BroadcastFlags
+}
+
+// maxEarly bounds an early queue: a connect takes the middlewares' time,
+// and a flood meanwhile must not grow it without end. Past it, packets are
+// dropped, as a slow consumer's would be.
+const maxEarly = 1024
+
+func (q *earlyQueue) add(enc []packet.Packet, flags *BroadcastFlags) {
+	if len(q.pkts) < maxEarly {
+		q.pkts = append(q.pkts, enc)
+		q.flags = append(q.flags, flags)
+	}
+}
+
+// becomeConnected sends what reached s while it connected, in order, then
+// marks it connected: later deliveries write directly, after these.
+func (s *Socket) becomeConnected() {
+	for {
+		s.mu.Lock()
+		q := s.early
+		if q == nil || len(q.pkts) == 0 {
+			s.early = nil
+			s.connected = true
+			s.mu.Unlock()
+			return
+		}
+		s.early = &earlyQueue{}
+		s.mu.Unlock()
+		for i, enc := range q.pkts {
+			_ = s.client.write(enc, q.flags[i])
+		}
+	}
 }
 
 // outgoingEvent decodes a sent event for OnAnyOutgoing handlers once, on
@@ -644,6 +704,11 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		return
 	}
 	e := &Event{Name: name, Args: all.Tail(1), socket: s, ackID: p.ID, hasAck: p.HasID}
+	ec := s.nsp.stats.event(name)
+	ec.n.Add(1)
+	if s.nsp.server.timing() {
+		defer ec.latency.observeSince(time.Now())
+	}
 
 	s.mu.Lock()
 	if !s.connected || s.closing {
@@ -657,6 +722,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	}
 	for _, mw := range mws {
 		if err := mw(e); err != nil {
+			s.nsp.stats.eventsRefused.Add(1)
 			s.reportError(err)
 			return
 		}
