@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -95,6 +96,11 @@ type Chat struct {
 	// in the same instant; the names stay usable (private messages then
 	// reach both).
 	claimMu sync.Mutex
+	// snapMu guards the snapshot recentSnapshot shares.
+	snapMu   sync.Mutex
+	snap     *roster
+	snapAt   time.Time
+	arriving atomic.Int32 // connection handlers running
 	// orderMu makes "deliver, then queue for the history" one step, so
 	// the history keeps the order in which this node delivered.
 	orderMu sync.Mutex
@@ -152,7 +158,7 @@ func (c *Chat) context() (context.Context, context.CancelFunc) {
 func now() int64 { return time.Now().UnixMilli() }
 
 func (c *Chat) onConnection(s *sockio.Socket) {
-	auth := s.Handshake().Auth
+	auth := identity(s) // a v2 client's comes from its query (v2.go)
 	want := cleanName(authString(auth, "name"))
 	if want == "" {
 		want = "guest " + randomDigits(4)
@@ -183,7 +189,7 @@ func (c *Chat) onConnection(s *sockio.Socket) {
 		}
 		ctx, cancel := c.context()
 		defer cancel()
-		ack(roomList(c.snapshot(ctx), c.opts.DefaultRoom))
+		ack(c.recentSnapshot(ctx).roomList())
 	})
 	s.On("typing", func(on bool) { c.typing(s, u, on) })
 	s.On("disconnect", func(reason string) { c.left(s, u, reason) })
@@ -191,12 +197,18 @@ func (c *Chat) onConnection(s *sockio.Socket) {
 	if s.Recovered() && c.recovered(s) {
 		return
 	}
+	c.arriving.Add(1)
+	defer c.arriving.Add(-1)
 	ctx, cancel := c.context()
 	defer cancel()
 	name := c.claim(ctx, s, want, clientID, room)
 	s.Join(roomKey(room))
-	snap := c.snapshot(ctx)
-	_ = s.Emit("welcome", c.welcome(ctx, snap, name, room))
+	r := c.recentSnapshot(ctx)
+	users := r.usersIn(room)
+	if !r.contains(memberOf(s.Data())) { // a snapshot shared in a storm
+		users = withUser(users, name)
+	}
+	_ = s.Emit("welcome", c.welcome(ctx, users, r.roomList(), name, room))
 	// A reconnection is not news. A new connection is, within the
 	// address's budget: past it, a script's connections come in silently.
 	if !quiet && c.limits.allow(u.addr, nil, actAnnounce, time.Now()) {
@@ -255,29 +267,74 @@ func (c *Chat) typing(s *sockio.Socket, u *user, on bool) {
 // identity. A socket with the same clientId is the same page from before a
 // network blip, whose server side has not noticed yet: it is disconnected
 // and its name taken over.
+//
+// Names and pages are rooms (nameRooms, clientRoom), so a claim asks the
+// cluster about the few sockets with the same name or page, not about all
+// of them: a storm of connections costs each the same, however many are
+// in the chat.
 func (c *Chat) claim(ctx context.Context, s *sockio.Socket, want, clientID, room string) string {
 	c.claimMu.Lock()
 	defer c.claimMu.Unlock()
-	all, err := c.nsp.FetchSockets(ctx)
-	if err != nil {
-		c.opts.Logger.Warn("chat: fetch sockets", "err", err)
-	}
-	taken := names{}
-	for _, rs := range all {
-		m := memberOf(rs.Data)
-		if m == nil || rs.ID == s.ID() {
-			continue
+	replaced := map[string]bool{}
+	if clientID != "" {
+		old, err := c.nsp.In(clientRoom(clientID)).FetchSockets(ctx)
+		if err != nil {
+			c.opts.Logger.Warn("chat: fetch sockets", "err", err)
 		}
-		if clientID != "" && m.ClientID == clientID {
-			rs.Disconnect(true)
-			continue
+		for _, rs := range old {
+			if rs.ID != s.ID() {
+				replaced[rs.ID] = true
+				rs.Disconnect(true)
+			}
 		}
-		taken.add(m.Name)
 	}
-	name := uniqueName(want, taken)
+	name := uniqueName(want, takenFunc(func(name string) bool {
+		others, err := c.nsp.In(nameRooms(name)...).FetchSockets(ctx)
+		if err != nil {
+			c.opts.Logger.Warn("chat: fetch sockets", "err", err)
+		}
+		for _, rs := range others {
+			if rs.ID != s.ID() && !replaced[rs.ID] {
+				return true
+			}
+		}
+		return false
+	}))
+	if old := memberOf(s.Data()); old != nil {
+		s.Leave(nameRooms(old.Name)...)
+	}
+	s.Join(nameRooms(name)...)
+	if clientID != "" {
+		s.Join(clientRoom(clientID))
+	}
 	s.SetData(&member{Name: name, ClientID: clientID, Room: room})
 	return name
 }
+
+// recentSnapshot is snapshot, shared during a storm of connections: when
+// more than stormArrivals arrivals are being handled at once, the welcome
+// of each (and each room list asked for) reuses a look at the cluster at
+// most snapshotReuse old instead of taking one each, which would cost the
+// square of the crowd. Calm, it always looks afresh. The online lists
+// sent on changes always look afresh.
+func (c *Chat) recentSnapshot(ctx context.Context) *roster {
+	c.snapMu.Lock()
+	defer c.snapMu.Unlock()
+	now := time.Now()
+	if c.snap != nil && now.Sub(c.snapAt) < snapshotReuse && c.arriving.Load() > stormArrivals {
+		return c.snap
+	}
+	c.snap, c.snapAt = &roster{members: c.snapshot(ctx), def: c.opts.DefaultRoom}, now
+	return c.snap
+}
+
+const (
+	// snapshotReuse is how old a snapshot a welcome may show during a
+	// storm: the online lists sent right after correct it.
+	snapshotReuse = 250 * time.Millisecond
+	// stormArrivals arrivals handled at once make a storm.
+	stormArrivals = 8
+)
 
 // snapshot returns the chat identities of every connected socket.
 func (c *Chat) snapshot(ctx context.Context) []*member {
@@ -295,16 +352,76 @@ func (c *Chat) snapshot(ctx context.Context) []*member {
 }
 
 func usersIn(snap []*member, room string) []User {
-	users := []User{}
+	type keyed struct {
+		key  string // lower case, once per name rather than per comparison
+		name string
+	}
+	var list []keyed
 	for _, m := range snap {
 		if m.Room == room {
-			users = append(users, User{Name: m.Name})
+			list = append(list, keyed{strings.ToLower(m.Name), m.Name})
 		}
 	}
-	slices.SortFunc(users, func(a, b User) int {
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
+	slices.SortFunc(list, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	users := make([]User, len(list))
+	for i, k := range list {
+		users[i] = User{Name: k.name}
+	}
 	return users
+}
+
+// withUser returns users (sorted as usersIn sorts) with name in it.
+func withUser(users []User, name string) []User {
+	key := strings.ToLower(name)
+	i, _ := slices.BinarySearchFunc(users, key, func(u User, k string) int { return strings.Compare(strings.ToLower(u.Name), k) })
+	return slices.Insert(slices.Clip(users), i, User{Name: name})
+}
+
+// roster is one look at the chat's members, with the lists made from it
+// made once however many welcomes show them.
+type roster struct {
+	members []*member
+	def     string
+
+	mu    sync.Mutex
+	has   map[*member]bool
+	users map[string][]User
+	rooms []RoomInfo
+}
+
+func (r *roster) contains(m *member) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.has == nil {
+		r.has = make(map[*member]bool, len(r.members))
+		for _, x := range r.members {
+			r.has[x] = true
+		}
+	}
+	return r.has[m]
+}
+
+func (r *roster) usersIn(room string) []User {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u, ok := r.users[room]
+	if !ok {
+		if r.users == nil {
+			r.users = map[string][]User{}
+		}
+		u = usersIn(r.members, room)
+		r.users[room] = u
+	}
+	return u
+}
+
+func (r *roster) roomList() []RoomInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rooms == nil {
+		r.rooms = roomList(r.members, r.def)
+	}
+	return r.rooms
 }
 
 // roomList lists the rooms someone is in, the default room first, then
@@ -347,19 +464,18 @@ func (c *Chat) sendLists(rooms []string, withRooms bool) {
 	}
 }
 
-func (c *Chat) welcome(ctx context.Context, snap []*member, name, room string) Welcome {
+func (c *Chat) welcome(ctx context.Context, users []User, rooms []RoomInfo, name, room string) Welcome {
 	hist, err := c.history.recent(ctx, room, c.opts.HistorySize)
 	if err != nil {
 		c.opts.Logger.Warn("chat: read history", "room", room, "err", err)
 	}
-	users := usersIn(snap, room)
 	return Welcome{
 		Name:      name,
 		Room:      room,
 		History:   hist,
 		Users:     users[:min(len(users), MaxListedUsers)],
 		UserCount: len(users),
-		Rooms:     roomList(snap, c.opts.DefaultRoom),
+		Rooms:     rooms,
 		MaxLength: c.opts.MaxMessageLength,
 	}
 }
@@ -389,7 +505,7 @@ func (c *Chat) join(s *sockio.Socket, u *user, want string, ack sockio.Ack) {
 		_ = s.To(roomKey(room)).Emit("system", System{Room: room, Text: m.Name + " joined", Time: now()})
 	}
 	snap := c.snapshot(ctx)
-	ack(c.welcome(ctx, snap, m.Name, room))
+	ack(c.welcome(ctx, usersIn(snap, room), roomList(snap, c.opts.DefaultRoom), m.Name, room))
 	if room != m.Room {
 		c.lists.changed(true, m.Room, room)
 	}

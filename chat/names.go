@@ -152,7 +152,29 @@ func cleanRoom(s string) string {
 // uniqueName returns want, or want with the smallest suffix " 2", " 3"...
 // that no one in taken uses: a name that looks like one in use gets a
 // suffix as the same name does.
-func uniqueName(want string, taken names) string {
+// nameSet says whether a name is taken.
+type nameSet interface{ has(name string) bool }
+
+// takenFunc is a nameSet that asks.
+type takenFunc func(name string) bool
+
+func (f takenFunc) has(name string) bool { return f(name) }
+
+// nameRooms are the adapter rooms of the sockets named name (one per
+// comparison key), so that whether a name is taken is one small question
+// to the cluster.
+func nameRooms(name string) []string {
+	a, b := nameKeys(name)
+	if a == b {
+		return []string{"chat-name:" + a}
+	}
+	return []string{"chat-name:" + a, "chat-name:" + b}
+}
+
+// clientRoom is the adapter room of the sockets of one page (clientId).
+func clientRoom(id string) string { return "chat-page:" + id }
+
+func uniqueName(want string, taken nameSet) string {
 	if !taken.has(want) {
 		return want
 	}
