@@ -287,7 +287,7 @@ func (w *ackWait) arm(timeout time.Duration) {
 		w.sent = nil
 		w.mu.Unlock()
 		for _, s := range sent {
-			s.dropAck(w.id)
+			s.expireAck(w.id)
 		}
 	})
 }

@@ -27,6 +27,7 @@ type Client struct {
 
 	rmu     sync.Mutex // serialises decoding
 	decoder parser.Decoder
+	v3      bool // a Socket.IO protocol 4 client, over Engine.IO 3 (protocol_v4.go)
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per namespace; few, so a slice beats a map in size
@@ -49,7 +50,7 @@ type task struct {
 }
 
 func newClient(srv *Server, conn *engineio.Session) *Client {
-	c := &Client{server: srv, conn: conn}
+	c := &Client{server: srv, conn: conn, v3: conn.Protocol() == 3}
 	c.decoder.MaxAttachments = srv.opts.MaxAttachments
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
@@ -76,6 +77,9 @@ func (c *Client) OnMessage(data []byte, binary bool) {
 	}
 	if p == nil {
 		return
+	}
+	if c.v3 {
+		fromV4(p)
 	}
 	switch p.Type {
 	case parser.Ack, parser.BinaryAck:
@@ -242,6 +246,9 @@ func (c *Client) connect(p *parser.Packet) {
 	// nsp is held for s: a refused s gives it back here, a connected one
 	// when it leaves (finishClose).
 	s := newSocket(nsp, c, auth)
+	if c.v3 {
+		s.id = socketIDV4(name, c.conn.ID())
+	}
 	s.early = &earlyQueue{} // until the CONNECT answer is out
 	var missed []*parser.Packet
 	if ro := c.server.opts.ConnectionStateRecovery; ro != nil {
@@ -253,7 +260,11 @@ func (c *Client) connect(p *parser.Packet) {
 	if !s.recovered || !c.server.opts.ConnectionStateRecovery.SkipMiddlewares {
 		if err := nsp.connect(s); err != nil {
 			nsp.adapter.DelAll(s.id) // rooms a recovery may have restored
-			c.connectError(name, err)
+			if c.v3 {
+				c.connectErrorV4(name, err)
+			} else {
+				c.connectError(name, err)
+			}
 			c.server.releaseNamespace(nsp, false)
 			return
 		}
@@ -293,6 +304,9 @@ func (c *Client) connect(p *parser.Packet) {
 		answer["pid"] = s.pid
 	}
 	data, _ := json.Marshal(answer)
+	if c.v3 {
+		data = nil // "40": protocol 4 has no payload there
+	}
 	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
 	s.becomeConnected()
 	s.sessionChanged() // its Join above came before it was connected

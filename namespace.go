@@ -25,6 +25,7 @@ type Namespace struct {
 	server  *Server
 	adapter Adapter
 	parent  *ParentNamespace
+	stats   *nspStats // its own, or its parent's (shared by the children)
 
 	ids atomic.Uint64 // ack ids, shared by all sockets so a broadcast needs one
 
@@ -232,6 +233,7 @@ func (n *Namespace) connect(s *Socket) error {
 	for _, list := range [][]func(*Socket) error{parentMws, mws} {
 		for _, mw := range list {
 			if err := mw(s); err != nil {
+				n.stats.connectRefused.Add(1)
 				return err
 			}
 		}
@@ -243,6 +245,7 @@ func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	n.mu.Unlock()
+	n.stats.connections.Add(1)
 }
 
 func (n *Namespace) remove(s *Socket) {
@@ -266,6 +269,7 @@ func (n *Namespace) connectionHandlers() []func(*Socket) {
 }
 
 func (n *Namespace) notifyDisconnect(s *Socket, reason string) {
+	n.stats.disconnected(reason)
 	n.mu.RLock()
 	hs := n.onGone
 	n.mu.RUnlock()
@@ -285,6 +289,8 @@ type ParentNamespace struct {
 	middlewares  []func(*Socket) error
 	onConnection []func(*Socket)
 	children     map[string]*Namespace
+
+	stats *nspStats // the children's, together
 }
 
 // Use adds a connection middleware for every child namespace.

@@ -73,6 +73,16 @@ type Options struct {
 	// answer, and of every successful polling answer and websocket 101.
 	InitialHeaders func(h http.Header, r *http.Request)
 	Headers        func(h http.Header, r *http.Request)
+	// AllowEIO3 also serves Socket.IO v2 clients (socket.io-client 2.x:
+	// Engine.IO 3, Socket.IO protocol 4), as the reference's allowEIO3
+	// does: they are connected to "/" on arrival (their Handshake.Auth is
+	// empty there; on other namespaces it is the query they add to the
+	// namespace's name), their socket ids are the Engine.IO session id
+	// ("<nsp>#<sid>" off "/"), and they share rooms and broadcasts with
+	// the other clients. Off by default: their handshake is refused with
+	// "Unsupported protocol version", as the reference refuses it.
+	AllowEIO3 bool
+
 	// Forwarding, when set, lets every node of a cluster serve every
 	// request: no sticky sessions needed behind the load balancer (see
 	// engineio.Forwarding; adapter/cluster's Peers is its directory).
@@ -123,5 +133,6 @@ func (o *Options) engine() engineio.Options {
 		InitialHeaders:     o.InitialHeaders,
 		Headers:            o.Headers,
 		Forwarding:         o.Forwarding,
+		AllowEIO3:          o.AllowEIO3,
 	}
 }

@@ -27,6 +27,7 @@ type Server struct {
 	closed  bool // Close was called: no more timers for namespaces
 
 	workers workerPool
+	stats   serverStats // see Stats
 }
 
 // checkedHTTP looks at the serving http.Server's limits once per process:
@@ -38,7 +39,11 @@ func NewServer(opts Options) *Server {
 	opts = opts.withDefaults()
 	srv := &Server{opts: opts, nsps: make(map[string]*Namespace)}
 	srv.engine = engineio.NewServer(opts.engine())
-	srv.engine.OnConnection(func(s *engineio.Session) { s.SetHandler(newClient(srv, s)) })
+	srv.engine.OnConnection(func(s *engineio.Session) {
+		c := newClient(srv, s)
+		s.SetHandler(c)
+		c.connectRootV3() // a Socket.IO v2 client is connected to "/" by the server
+	})
 	srv.def = srv.Of("/")
 	return srv
 }
@@ -95,6 +100,7 @@ func (srv *Server) Of(name string) *Namespace {
 		return n
 	}
 	n := newNamespace(srv, name)
+	n.stats = srv.stats.add(name, false)
 	srv.nsps[name] = n
 	return n
 }
@@ -102,7 +108,14 @@ func (srv *Server) Of(name string) *Namespace {
 // OfFunc declares dynamic namespaces: a client connecting to a name for
 // which match returns true gets a namespace created on the fly.
 func (srv *Server) OfFunc(match func(name string, auth map[string]any) bool) *ParentNamespace {
+	return srv.ofFunc(match, "(dynamic)")
+}
+
+// ofFunc makes a parent whose children are counted together under label
+// (see NamespaceStats.Name).
+func (srv *Server) ofFunc(match func(name string, auth map[string]any) bool, label string) *ParentNamespace {
 	p := &ParentNamespace{server: srv, match: match, children: make(map[string]*Namespace)}
+	p.stats = srv.stats.add(label, true)
 	srv.mu.Lock()
 	srv.parents = append(srv.parents, p)
 	srv.mu.Unlock()
@@ -112,7 +125,7 @@ func (srv *Server) OfFunc(match func(name string, auth map[string]any) bool) *Pa
 // OfRegexp declares dynamic namespaces whose names match re, like
 // io.of(/^\/dyn-\d+$/) in the reference.
 func (srv *Server) OfRegexp(re *regexp.Regexp) *ParentNamespace {
-	return srv.OfFunc(func(name string, _ map[string]any) bool { return re.MatchString(name) })
+	return srv.ofFunc(func(name string, _ map[string]any) bool { return re.MatchString(name) }, re.String())
 }
 
 // namespaceFor finds the namespace a client asks for, creating a dynamic
@@ -131,6 +144,7 @@ func (srv *Server) namespaceFor(name string, auth map[string]any) *Namespace {
 		return n
 	}
 	if len(name) > srv.opts.MaxNamespaceNameBytes {
+		srv.stats.invalidNamespace.Add(1)
 		return nil // not even shown to a match function
 	}
 	for _, p := range parents {
@@ -141,6 +155,7 @@ func (srv *Server) namespaceFor(name string, auth map[string]any) *Namespace {
 		if n = srv.nsps[name]; n == nil {
 			n = newNamespace(srv, name)
 			n.parent = p
+			n.stats = p.stats
 			srv.nsps[name] = n
 			p.mu.Lock()
 			p.children[name] = n
@@ -150,6 +165,7 @@ func (srv *Server) namespaceFor(name string, auth map[string]any) *Namespace {
 		srv.mu.Unlock()
 		return n
 	}
+	srv.stats.invalidNamespace.Add(1)
 	return nil
 }
 

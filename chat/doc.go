@@ -2,8 +2,10 @@
 // who is online, typing indicators, private messages and a replayed history,
 // on the sockio API.
 //
-// Clients connect with auth {name, clientId, room, reconnect} and talk with
-// these events (see docs/chat.md for the payloads):
+// Clients connect with auth {name, clientId, room, reconnect} (a Socket.IO
+// v2 client, served with sockio.Options.AllowEIO3, cannot send auth: it
+// gives them in its query) and talk with these events (see docs/chat.md
+// for the payloads):
 //
 //	client → server: join, message, typing, rename, private, rooms
 //	server → client: welcome, message, system, users, typing, private, rooms

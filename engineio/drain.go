@@ -21,6 +21,7 @@ func (srv *Server) refuseDraining(w http.ResponseWriter, r *http.Request, upgrad
 	if !upgrade && srv.fw.pass(w, r) {
 		return
 	}
+	srv.stats.drainRefused.Add(1)
 	w.Header().Set("Retry-After", "1")
 	if upgrade {
 		w.Header().Set("Connection", "close")

@@ -103,7 +103,7 @@ func (s *Session) flushTurn(f *flusher) {
 		return
 	}
 	var small [16]wsconn.Frame
-	pending, err := ws.TryWriteFrames(appendFrames(small[:0], pkts))
+	pending, err := ws.TryWriteFrames(s.appendFrames(small[:0], pkts))
 	if pending != nil {
 		// The peer lags: its own goroutine waits for it (bounded by the
 		// write timeout), then gives the session back to the flusher.
@@ -137,6 +137,9 @@ func (s *Session) takeForFlushLocked() (ws *wsconn.Conn, pkts []frame, more bool
 // afterFlush returns the written batch and either requeues s, when more
 // was queued meanwhile, or ends its flushing.
 func (s *Session) afterFlush(f *flusher, pkts []frame, err error) {
+	if err == nil {
+		s.srv.stats.sent(pkts)
+	}
 	s.mu.Lock()
 	s.giveBackLocked(pkts)
 	if err != nil {

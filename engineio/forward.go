@@ -87,6 +87,7 @@ type forwarder struct {
 	self  string
 	peers Peers
 	proxy *httputil.ReverseProxy
+	stats *counters // the server's
 }
 
 type targetKey struct{}
@@ -97,7 +98,7 @@ type target struct {
 	upgrade bool
 }
 
-func newForwarder(f *Forwarding, cors bool) *forwarder {
+func newForwarder(f *Forwarding, cors bool, stats *counters) *forwarder {
 	rt := f.Transport
 	if rt == nil {
 		rt = &http.Transport{
@@ -112,7 +113,7 @@ func newForwarder(f *Forwarding, cors bool) *forwarder {
 			DisableCompression: true,
 		}
 	}
-	fw := &forwarder{self: f.Node, peers: f.Peers}
+	fw := &forwarder{self: f.Node, peers: f.Peers, stats: stats}
 	fw.proxy = &httputil.ReverseProxy{
 		Transport: rt,
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -140,6 +141,7 @@ func newForwarder(f *Forwarding, cors bool) *forwarder {
 			// The owner went away (killed, restarted): for the client the
 			// session is gone, as when a request reaches a node that
 			// restarted, and it reconnects.
+			fw.stats.forwardFailed.Add(1)
 			t := r.Context().Value(targetKey{}).(*target)
 			if t.upgrade {
 				writeUpgradeError(w, CodeUnknownSID, "")
@@ -188,6 +190,7 @@ func (fw *forwarder) to(w http.ResponseWriter, r *http.Request, base string, upg
 		return false
 	}
 	u.Path, u.RawPath, u.RawQuery = "", "", ""
+	fw.stats.forwarded.Add(1)
 	ctx := context.WithValue(r.Context(), targetKey{}, &target{base: u, upgrade: upgrade})
 	fw.proxy.ServeHTTP(w, r.WithContext(ctx))
 	return true

@@ -99,6 +99,15 @@ type Options struct {
 	// (400, 403, ...) do not run it, as with the reference.
 	Headers func(h http.Header, r *http.Request)
 
+	// AllowEIO3 also serves clients of Engine.IO protocol 3
+	// (socket.io-client 2.x, which sends EIO=3), as the reference's
+	// allowEIO3 does: their heartbeat (the client pings), payload encodings
+	// (length-prefixed text, the binary form, JSONP) and websocket frames
+	// (see eio3.go). Off by default: such a handshake is refused (400,
+	// "Unsupported protocol version"), as the reference refuses it.
+	// Session.Protocol tells the two apart.
+	AllowEIO3 bool
+
 	// Forwarding, when set, passes requests for sessions that another node
 	// of the cluster holds to that node, so that the cluster needs no
 	// sticky sessions (see Forwarding). Off by default: a request for a

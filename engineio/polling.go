@@ -85,21 +85,27 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 
 	bp := payloadPool.Get().(*[]byte)
 	body := (*bp)[:0]
-	for i := range pkts {
-		if i > 0 {
-			body = append(body, packet.Separator)
+	ctype := "text/plain; charset=UTF-8"
+	if s.eio3 != nil {
+		body, ctype = s.eio3.appendPollBody(body, pkts)
+	} else {
+		for i := range pkts {
+			if i > 0 {
+				body = append(body, packet.Separator)
+			}
+			body = packet.AppendText(body, pkts[i].Packet)
 		}
-		body = packet.AppendText(body, pkts[i].Packet)
 	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Type", ctype)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	if s.srv.hasHeaderHooks() {
 		s.srv.applyHeaders(h, r, isHandshake(r))
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+	s.srv.stats.sent(pkts)
 	if cap(body) <= 1<<20 {
 		*bp = body[:0]
 		payloadPool.Put(bp)
@@ -130,7 +136,7 @@ func (s *Session) releasePollLocked(wake chan struct{}) {
 
 // servePost handles a polling POST: a payload of packets from the client.
 func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Content-Type") == "application/octet-stream" {
+	if r.Header.Get("Content-Type") == "application/octet-stream" && s.eio3 == nil {
 		// Engine.IO 4 sends binary as base64 text: a binary body is invalid.
 		w.WriteHeader(http.StatusBadRequest)
 		s.finish(ReasonTransportError, ErrBinaryBody, packet.Close)
@@ -184,7 +190,7 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.refuseTooLarge(w)
 		return
 	}
-	s.deliverPost(body)
+	s.deliverPost(body, r.Header.Get("Content-Type"))
 	if hook := s.srv.opts.hooks; hook != nil && hook.postDelivered != nil {
 		hook.postDelivered(s)
 	}
@@ -250,12 +256,16 @@ func (s *Session) readPost(rc *http.ResponseController, r *http.Request, max int
 // poll waits, and a packet that does not decode closes the session before
 // the poll is let go. A POST paused by its Handler lets polls go meanwhile:
 // the replies it waits for may be what unblocks the Handler.
-func (s *Session) deliverPost(body []byte) {
+func (s *Session) deliverPost(body []byte, contentType string) {
 	s.postMu.Lock()
 	defer s.postMu.Unlock()
 	s.setDelivering(true)
 	defer s.setDelivering(false)
-	err := packet.DecodePayload(body, 0, func(p packet.Packet) error {
+	decode := func(fn func(packet.Packet) error) error { return packet.DecodePayload(body, 0, fn) }
+	if s.eio3 != nil {
+		decode = func(fn func(packet.Packet) error) error { return s.eio3.decodePost(body, contentType, fn) }
+	}
+	err := decode(func(p packet.Packet) error {
 		if s.Transport() != Polling {
 			return errStop
 		}
@@ -300,6 +310,9 @@ const tooLargeGrace = 2 * time.Second
 // handles Socket.IO packets a tick later than the close in the same
 // payload, so together the close would overtake them.
 func (s *Session) takeForPollLocked() []frame {
+	if s.eio3 != nil && s.eio3.openOnly {
+		return s.takeOpenLocked()
+	}
 	n := len(s.queue)
 	if s.state != stateClosing || n < 2 || s.queue[n-1].Type != packet.Close {
 		return s.takeLocked()

@@ -33,6 +33,8 @@ type Server struct {
 
 	fw       *forwarder  // Forwarding; nil without
 	draining atomic.Bool // Drain was called
+
+	stats counters // see Stats
 }
 
 // NewServer returns a server with opts, defaults filled in.
@@ -47,7 +49,7 @@ func NewServer(opts Options) *Server {
 		if err := f.check(); err != nil {
 			panic(err) // a programming error, as a bad pattern for http.ServeMux
 		}
-		srv.fw = newForwarder(f, opts.CORS != nil)
+		srv.fw = newForwarder(f, opts.CORS != nil, &srv.stats)
 	}
 	return srv
 }
@@ -111,7 +113,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if upgrade {
-			if transport != WebSocket {
+			if transport != WebSocket || protocolOf(q) != s.Protocol() {
 				refuse(w, CodeBadRequest, "")
 				return
 			}
@@ -122,14 +124,16 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.upgrade(w, r)
 			return
 		}
-		if s.Transport() != transport || q.Get("EIO") != "4" {
+		if s.Transport() != transport || protocolOf(q) != s.Protocol() {
 			writeError(w, CodeBadRequest, "")
 			return
 		}
 		switch r.Method {
 		case http.MethodGet:
+			srv.stats.pollGets.Add(1)
 			s.servePoll(w, r)
 		case http.MethodPost:
+			srv.stats.pollPosts.Add(1)
 			s.servePost(w, r)
 		default:
 			w.WriteHeader(http.StatusInternalServerError)
@@ -148,7 +152,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, CodeForbidden, err.Error())
 		return
 	}
-	if q.Get("EIO") != "4" {
+	if p := protocolOf(q); p != 4 && !(p == 3 && srv.opts.AllowEIO3) {
 		refuse(w, CodeUnsupportedProtocol, "")
 		return
 	}
@@ -185,6 +189,9 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			Time:       time.Now(),
 		},
 	}
+	if protocolOf(q) == 3 {
+		s.eio3 = newEIO3Session(q, transport) // see eio3.go
+	}
 	var header http.Header
 	if c := srv.opts.Cookie; c != nil {
 		header = http.Header{}
@@ -216,12 +223,20 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			return
 		}
 		s.ws = ws
+		if greeting != nil {
+			srv.stats.packetsOut.Add(1)
+			srv.stats.bytesOut.Add(uint64(len(greeting)))
+		}
 	} else {
 		s.queue = append(s.queue, frame{Packet: packet.Packet{Type: packet.Open, Data: open[1:]}})
 	}
 	// Complete before the session is visible: Close may reach it at once.
-	s.timerAt = time.Now().Add(srv.opts.PingInterval)
-	s.timer = time.AfterFunc(srv.opts.PingInterval, s.onTimer)
+	first := srv.opts.PingInterval // the first ping; protocol 3: the last moment for the client's
+	if s.eio3 != nil {
+		first += srv.opts.PingTimeout
+	}
+	s.timerAt = time.Now().Add(first)
+	s.timer = time.AfterFunc(first, s.onTimer)
 	if !srv.add(s) {
 		s.timer.Stop()
 		if s.ws != nil {
@@ -231,6 +246,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		}
 		return
 	}
+	srv.stats.opened[transportIndex(transport)].Add(1)
 	if srv.onConn != nil {
 		srv.onConn(s)
 	}

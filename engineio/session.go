@@ -119,6 +119,8 @@ type Session struct {
 	closeErr    error
 	done        chan struct{} // made by Done; under mu
 
+	eio3 *eio3Session // a protocol 3 client's (Options.AllowEIO3); nil for protocol 4
+
 	paused atomic.Bool // PauseReading: deliver no more messages
 	// readMu is held by whoever reads the websocket: the poller's
 	// onReadable or a reading goroutine. They take turns by design; the
@@ -211,6 +213,7 @@ func (s *Session) SendVolatile(opts SendOptions, pkts ...packet.Packet) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != stateOpen || !s.writableLocked() || !s.fits(pkts) {
+		s.srv.stats.volatileDropped.Add(1)
 		return false
 	}
 	s.enqueueLocked(opts, pkts...)
@@ -346,6 +349,7 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 		reason, err = s.closeReason, s.closeErr
 	}
 	s.state = stateClosed
+	s.srv.stats.closed[closeReasonIndex(reason)].Add(1)
 	s.pollFinal = pollAnswer
 	s.timer.Stop()
 	s.resumeLocked() // a paused reader goes on, to find the end
@@ -438,7 +442,7 @@ func (s *Session) onTimer() {
 	case s.state == stateClosed:
 		s.mu.Unlock()
 		return
-	case s.awaitingPong:
+	case s.awaitingPong, s.eio3 != nil: // protocol 3: no ping came in time
 		s.mu.Unlock()
 		s.finish(ReasonPingTimeout, nil, packet.Close)
 		return
@@ -470,6 +474,10 @@ func (s *Session) resetTimerLocked(d time.Duration) {
 // onPacket handles a packet from the client on the active transport. It
 // returns false when the session ended and reading must stop.
 func (s *Session) onPacket(p packet.Packet) bool {
+	s.srv.stats.received(len(p.Data))
+	if s.eio3 != nil && (p.Type == packet.Ping || p.Type == packet.Pong) {
+		return s.onHeartbeatV3(p) // the client pings there
+	}
 	switch p.Type {
 	case packet.Message:
 		s.mu.Lock()

@@ -75,7 +75,7 @@ func (s *Session) onReadable(ws *wsconn.Conn) {
 			if !ok {
 				break
 			}
-			p, err := decodePacket(typ, data)
+			p, err := s.decodeFrame(typ, data)
 			if err != nil {
 				ws.Unwatch()
 				go s.closeOnReadError(err) // it writes a close frame
@@ -120,7 +120,7 @@ func (s *Session) readLoop(ws *wsconn.Conn) (idle bool) {
 		}
 		var p packet.Packet
 		if err == nil {
-			p, err = readPacket(ws)
+			p, err = s.readPacket(ws)
 		}
 		if err != nil {
 			s.closeOnReadError(err)
@@ -132,12 +132,12 @@ func (s *Session) readLoop(ws *wsconn.Conn) (idle bool) {
 	}
 }
 
-func readPacket(ws *wsconn.Conn) (packet.Packet, error) {
+func (s *Session) readPacket(ws *wsconn.Conn) (packet.Packet, error) {
 	typ, data, err := ws.Read()
 	if err != nil {
 		return packet.Packet{}, err
 	}
-	return decodePacket(typ, data)
+	return s.decodeFrame(typ, data)
 }
 
 func decodePacket(typ wsconn.MessageType, data []byte) (packet.Packet, error) {
@@ -184,6 +184,9 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 			return
 		}
 		err := s.writeWebSocket(ws, pkts)
+		if err == nil {
+			s.srv.stats.sent(pkts)
+		}
 		s.mu.Lock()
 		s.giveBackLocked(pkts)
 		if err != nil {
@@ -201,7 +204,7 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 // when the connection allows it.
 func (s *Session) writeWebSocket(ws *wsconn.Conn, pkts []frame) error {
 	var small [16]wsconn.Frame
-	return ws.WriteFrames(appendFrames(small[:0], pkts), time.Now().Add(s.srv.opts.WriteTimeout))
+	return ws.WriteFrames(s.appendFrames(small[:0], pkts), time.Now().Add(s.srv.opts.WriteTimeout))
 }
 
 func appendFrames(frames []wsconn.Frame, pkts []frame) []wsconn.Frame {
@@ -258,7 +261,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 		if hook := s.srv.opts.hooks; hook != nil && hook.upgradeRead != nil {
 			hook.upgradeRead(s)
 		}
-		p, err := readPacket(ws)
+		p, err := s.readPacket(ws)
 		// Read, not handled yet: a GET coming now came after p (order.go).
 		s.upgradeInHand.Store(true)
 		if err != nil {
@@ -304,7 +307,11 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 			// still has to send (its close included) then goes out here
 			// instead of waiting for a poll that will not come.
 			s.transport = WebSocket
+			s.srv.stats.upgrades.Add(1)
 			s.ws, s.probeWS = ws, nil
+			if s.eio3 != nil {
+				s.eio3.wsB64 = askedBase64(r.URL.Query()) // the websocket's own request decides
+			}
 			s.upgrading, s.probed = false, false
 			s.upgradeInHand.Store(false)
 			s.wakePollLocked()
@@ -326,6 +333,7 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 
 // endUpgrade abandons an upgrade; the session goes on over polling.
 func (s *Session) endUpgrade(ws *wsconn.Conn) {
+	s.srv.stats.upgradeFailed.Add(1)
 	s.mu.Lock()
 	s.upgrading, s.probed = false, false
 	s.upgradeInHand.Store(false)

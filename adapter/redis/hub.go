@@ -438,6 +438,7 @@ func (r *run) removeRoute(s sub, owner any) {
 
 // dispatch hands a received message to the adapters subscribed to it.
 func (r *run) dispatch(m *redis.Message) {
+	r.h.stats.received.Add(1)
 	if max := r.h.opts.MaxMessageSize; max > 0 && len(m.Payload) > max {
 		r.h.malformed.add(1, "channel", m.Channel, "err", fmt.Errorf("%w: %d bytes, MaxMessageSize %d", errTooBig, len(m.Payload), max))
 		return

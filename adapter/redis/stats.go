@@ -18,6 +18,9 @@ type Stats struct {
 	// Published counts the messages Redis accepted (PUBLISH or SPUBLISH
 	// answered).
 	Published uint64
+	// Received counts the messages that came from Redis, before any
+	// check: Pub/Sub hands a node its own publishes too, which it skips.
+	Received uint64
 	// NotPublished counts the messages for other nodes that never reached
 	// Redis: the publish queue was full, Redis did not answer (down,
 	// unreachable, too slow), or the message was bigger than
@@ -62,14 +65,15 @@ func (s Stats) Dropped() uint64 {
 
 // counters are the hub's Stats, kept across its runs.
 type counters struct {
-	published, notPublished, undelivered, malformed atomic.Uint64
-	gaps, incomplete, callsDropped                  atomic.Uint64
-	deafNanos                                       atomic.Int64
+	published, received, notPublished, undelivered, malformed atomic.Uint64
+	gaps, incomplete, callsDropped                            atomic.Uint64
+	deafNanos                                                 atomic.Int64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
 		Published:          c.published.Load(),
+		Received:           c.received.Load(),
 		NotPublished:       c.notPublished.Load(),
 		Undelivered:        c.undelivered.Load(),
 		Malformed:          c.malformed.Load(),

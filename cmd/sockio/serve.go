@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,10 @@ func runServe(args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	setupLogging(cfg)
+	for _, w := range cfg.warnings {
+		slog.Warn(w)
+	}
 	if cfg.debugAddr != "" {
 		stop, err := startDebug(cfg.debugAddr)
 		if err != nil {
@@ -44,7 +49,14 @@ func runServe(args []string) error {
 		defer stop()
 	}
 
-	var sopts sockio.Options
+	sopts := sockio.Options{
+		Path:              cfg.path,
+		PingInterval:      cfg.pingInterval,
+		PingTimeout:       cfg.pingTimeout,
+		MaxHTTPBufferSize: cfg.maxBuffer,
+		Transports:        cfg.transports,
+		AllowEIO3:         cfg.allowEIO3,
+	}
 	// Same-origin only by default: the chat's pages come from this server,
 	// and no other site's page may drive a visitor's connection.
 	sopts.AllowedOrigins = originList(cfg.origins)
@@ -67,7 +79,15 @@ func runServe(args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer ln.Close() // when a later step fails; a no-op after Serve
-	peers, err := startPeers(cfg, cl, ln.Addr())
+	scheme := "http"
+	if cfg.tls != nil {
+		// net/http finds the *tls.Conn and serves HTTP/1.1 over it, which
+		// the websocket upgrade needs; sockio.Serve hands TLS connections
+		// to it whole.
+		ln = tls.NewListener(ln, cfg.tls)
+		scheme = "https"
+	}
+	peers, err := startPeers(cfg, cl, ln.Addr(), scheme)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -88,12 +108,24 @@ func runServe(args []string) error {
 	})
 	room := chat.New(io.Of("/"), copts)
 
+	if cfg.metricsAddr != "" {
+		stop, err := startMetrics(cfg.metricsAddr, newMetricsRegistry(io, cl.statsSources))
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stop()
+	}
+
 	mux := http.NewServeMux()
-	mux.Handle("/socket.io/", io)
-	// More specific than "/socket.io/", so these win (Go 1.22 ServeMux).
+	mux.Handle(cfg.path, io)
+	// More specific than the path, so these win (Go 1.22 ServeMux). The
+	// chat's pages import the client from /socket.io/ whatever --path.
 	client := web.Client()
 	for _, name := range web.ClientFiles {
-		mux.Handle("GET /socket.io/"+name, client)
+		mux.Handle("GET "+cfg.path+name, client)
+		if cfg.path != "/socket.io/" {
+			mux.Handle("GET /socket.io/"+name, client)
+		}
 	}
 	// The same chat for plain-WebSocket users (/plain.html connects here).
 	// One origin list for both: --origins widens /ws as it widens Socket.IO.
@@ -115,8 +147,11 @@ func runServe(args []string) error {
 		MaxHeaderBytes:    sockio.DefaultMaxHeaderBytes,
 	}
 
-	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", "http://"+browsable(ln.Addr()),
-		"adapter", cfg.adapter, "recovery", cfg.recovery.String())
+	slog.Info("sockio chat serving", "addr", ln.Addr().String(), "open", scheme+"://"+browsable(ln.Addr()),
+		"adapter", cfg.adapter, "recovery", cfg.recovery.String(), "path", cfg.path, "transports", strings.Join(cfg.transports, ","))
+	if cfg.path != "/socket.io/" {
+		slog.Warn("the chat pages connect to /socket.io/: with --path " + cfg.path + " only clients given that path connect")
+	}
 	err = runUntilSignal(func() error { return sockio.Serve(ln, hs) }, func(ctx context.Context) error {
 		// Not ready first, still serving: the balancer stops sending new
 		// clients; then the clients are handed off (they reconnect to the

@@ -25,8 +25,11 @@ type servedCluster struct {
 	history chat.History
 	// broker carries the directory of nodes that request forwarding needs
 	// (cluster.Peers); nil in memory.
-	broker  cluster.Broker
-	closers []func() error
+	broker cluster.Broker
+	// statsSources are what --metrics reads besides the adapter of "/"
+	// (the brokers' Stats).
+	statsSources []any
+	closers      []func() error
 }
 
 func (c *servedCluster) close() error {
@@ -77,6 +80,7 @@ func openCluster(cfg serveConfig, logger *slog.Logger) (*servedCluster, error) {
 		b := redisstreams.NewBroker(rdb, opts)
 		c.closers = append(c.closers, b.Close)
 		c.broker = b
+		c.statsSources = append(c.statsSources, b)
 		c.adapter = cluster.NewAdapter(b, cluster.Options{Logger: logger})
 		logger.Info("clustering through Redis Streams", "redis", rdb.Options().Addr, "recovery", recoveryMode(cfg, "across nodes"))
 	case adapterNATS:
@@ -94,6 +98,7 @@ func openCluster(cfg serveConfig, logger *slog.Logger) (*servedCluster, error) {
 		b := natsadapter.NewBroker(nc, opts)
 		c.closers = append(c.closers, b.(interface{ Close() error }).Close)
 		c.broker = b
+		c.statsSources = append(c.statsSources, b)
 		c.adapter = cluster.NewAdapter(b, cluster.Options{Logger: logger})
 		where := "in each node's memory"
 		if rdb != nil {

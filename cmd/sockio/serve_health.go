@@ -34,13 +34,13 @@ func health(mux *http.ServeMux, io *sockio.Server) {
 
 // startPeers starts the directory of nodes that --forwarding needs, when
 // clustered; nil otherwise.
-func startPeers(cfg serveConfig, cl *servedCluster, addr net.Addr) (*cluster.Peers, error) {
+func startPeers(cfg serveConfig, cl *servedCluster, addr net.Addr, scheme string) (*cluster.Peers, error) {
 	if !cfg.forwarding || cl.broker == nil {
 		return nil, nil
 	}
 	u := cfg.advertise
 	if u == "" {
-		u = "http://" + advertiseHost(addr)
+		u = scheme + "://" + advertiseHost(addr)
 	}
 	peers, err := cluster.NewPeers(cl.broker, cluster.PeersOptions{URL: u, Logger: slog.Default()})
 	if err != nil {

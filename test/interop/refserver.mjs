@@ -11,6 +11,7 @@ const defaults = {
   maxHttpBufferSize: 1000000,
   connectTimeout: 45000,
   recovery: 0,
+  allowEIO3: 0,
 };
 
 function parseFlags(argv) {
@@ -22,6 +23,7 @@ function parseFlags(argv) {
     '--max-http-buffer-size': 'maxHttpBufferSize',
     '--connect-timeout': 'connectTimeout',
     '--recovery': 'recovery',
+    '--allow-eio3': 'allowEIO3',
   };
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i];
@@ -55,6 +57,7 @@ const io = new Server(httpServer, {
   connectTimeout: opts.connectTimeout,
   cors: { origin: true, credentials: true },
   connectionStateRecovery: opts.recovery > 0 ? { maxDisconnectionDuration: opts.recovery } : undefined,
+  allowEIO3: opts.allowEIO3 > 0,
 });
 
 const root = io.of('/');
@@ -97,7 +100,8 @@ function roomsOf(spec) {
 
 root.use((socket, next) => {
   const auth = socket.handshake.auth || {};
-  if (auth.token === 'bad') {
+  // The query too: a Socket.IO v2 client (EIO=3) cannot send auth on "/".
+  if (auth.token === 'bad' || socket.handshake.query.token === 'bad') {
     const err = new Error('unauthorized');
     err.data = { reason: 'bad token' };
     return next(err);

@@ -27,6 +27,7 @@ func main() {
 	maxBuf := flag.Int64("max-http-buffer-size", 1e6, "bytes")
 	connectTimeout := flag.Int("connect-timeout", 45000, "ms")
 	recovery := flag.Int("recovery", 0, "connection-state recovery window in ms (0 = off)")
+	allowEIO3 := flag.Int("allow-eio3", 0, "1: also serve Socket.IO v2 clients (Engine.IO 3)")
 	flag.Parse()
 	var rec *sockio.RecoveryOptions
 	if *recovery > 0 {
@@ -41,6 +42,7 @@ func main() {
 		CORS:              &sockio.CORS{Credentials: true},
 
 		ConnectionStateRecovery: rec,
+		AllowEIO3:               *allowEIO3 > 0,
 	})
 	setup(io)
 
@@ -68,7 +70,8 @@ func main() {
 func setup(io *sockio.Server) {
 	root := io.Of("/")
 	root.Use(func(s *sockio.Socket) error {
-		if s.Handshake().Auth["token"] == "bad" {
+		// The query too: a Socket.IO v2 client (EIO=3) cannot send auth on "/".
+		if s.Handshake().Auth["token"] == "bad" || s.Handshake().Query.Get("token") == "bad" {
 			return &sockio.ConnectError{Message: "unauthorized", Data: map[string]string{"reason": "bad token"}}
 		}
 		return nil
