@@ -21,6 +21,14 @@ var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return
 // until there is something to send.
 func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	if s.state == stateClosed && !s.linger {
+		// Closed, not yet out of the server's map: for the client it is
+		// gone, as the reference's session is once closed (its last poll
+		// already had the close packet).
+		s.mu.Unlock()
+		writeError(w, CodeUnknownSID, "")
+		return
+	}
 	if s.poll != nil {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusBadRequest)

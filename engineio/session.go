@@ -90,6 +90,9 @@ type Session struct {
 	queue       []frame
 	spare       []frame
 	queuedBytes int
+	// replayPkts and replayBytes widen the queue's bounds by what was
+	// queued with SendOptions.Replay, until the queue is next taken.
+	replayPkts, replayBytes int
 
 	poll        chan struct{} // non-nil while a GET is pending
 	pollFinal   packet.Type   // answer to a pending GET once the session is closed
@@ -174,6 +177,14 @@ var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); retu
 type SendOptions struct {
 	// NoCompress sends without WebSocket compression.
 	NoCompress bool
+	// Replay marks packets whose number and size another bound already
+	// limits, such as the events connection-state recovery replays (the
+	// recovery log's): they are queued beyond MaxBufferedPackets and
+	// MaxBufferedBytes, which apply again from the next time the queue is
+	// handed to the transport. Without it, a client that missed more
+	// events than the queue holds would be closed as a slow consumer
+	// while being recovered, and its session lost.
+	Replay bool
 }
 
 // frame is a queued packet with its send options.
@@ -190,6 +201,12 @@ func (s *Session) Send(opts SendOptions, pkts ...packet.Packet) error {
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return ErrClosed
+	}
+	if opts.Replay {
+		s.replayPkts += len(pkts)
+		for _, p := range pkts {
+			s.replayBytes += len(p.Data) + 1
+		}
 	}
 	if !s.fits(pkts) {
 		// No flush: the queue is what the client failed to take. Closing
@@ -260,7 +277,7 @@ func (s *Session) fits(pkts []packet.Packet) bool {
 		n += len(p.Data) + 1
 	}
 	o := &s.srv.opts
-	return len(s.queue)+len(pkts) <= o.MaxBufferedPackets && s.queuedBytes+n <= o.MaxBufferedBytes
+	return len(s.queue)+len(pkts) <= o.MaxBufferedPackets+s.replayPkts && s.queuedBytes+n <= o.MaxBufferedBytes+s.replayBytes
 }
 
 func (s *Session) enqueueLocked(opts SendOptions, pkts ...packet.Packet) {
@@ -304,6 +321,7 @@ func (s *Session) takeLocked() []frame {
 	s.queue = s.spare[:0]
 	s.spare = nil
 	s.queuedBytes = 0
+	s.replayPkts, s.replayBytes = 0, 0
 	return pkts
 }
 
