@@ -3,7 +3,7 @@ GO      ?= go
 NPM     ?= npm
 INTEROP := test/interop
 
-.PHONY: serve test unit interop ws browser cluster deps vet fuzz bench soak soak-short
+.PHONY: serve test unit interop ws browser cluster deps vet fuzz bench soak soak-short bench-cluster
 
 serve:
 	$(GO) run ./cmd/sockio serve
@@ -76,3 +76,8 @@ soak:
 
 soak-short:
 	$(GO) run ./test/soak -duration 60s
+
+# Cross-node broadcast throughput and recovery cost, sockio's adapters
+# against the Node.js adapters (docs/scaling.md); QUICK=1 for the short run.
+bench-cluster:
+	bash bench/cluster.sh $(if $(QUICK),--quick)

@@ -1,6 +1,9 @@
 // Command goserver implements bench/contract.md on sockio, for
 // bench/compare.sh. It uses raw handlers (func(*sockio.Event)) and sends
 // e.Args back unchanged: sockio's fastest path, as a tuned app would.
+// With -adapter it is a node of a cluster (redis, redis-sharded,
+// redis-streams, nats), for bench/cluster.sh; -recovery turns on
+// connection-state recovery.
 package main
 
 import (
@@ -24,15 +27,26 @@ import (
 func main() {
 	port := flag.Int("port", 0, "port on 127.0.0.1 (0 = any free port)")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this 127.0.0.1 address, for profiling under load")
+	var cf clusterFlags
+	cf.register(flag.CommandLine)
 	flag.Parse()
-	if err := run(*port, *pprofAddr); err != nil {
+	if err := run(*port, *pprofAddr, &cf); err != nil {
 		fmt.Fprintln(os.Stderr, "goserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(port int, pprofAddr string) error {
-	io := sockio.NewServer(sockio.Options{})
+func run(port int, pprofAddr string, cf *clusterFlags) error {
+	nd, err := cf.build()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := nd.close(); err != nil {
+			fmt.Fprintln(os.Stderr, "goserver:", err)
+		}
+	}()
+	io := sockio.NewServer(nd.opts)
 	io.OnConnection(func(s *sockio.Socket) { contract(io, s) })
 
 	// No TCP keep-alive, as Node.js's createServer by default: Engine.IO's
@@ -58,6 +72,9 @@ func run(port int, pprofAddr string) error {
 			"goroutines": uint64(runtime.NumGoroutine()),
 		})
 	})
+	if nd.stats != nil {
+		mux.HandleFunc("/debug/broker", nd.stats)
+	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("listening on %s\n", ln.Addr())
 	// sockio.Serve: upgrades skip net/http's per-connection state.

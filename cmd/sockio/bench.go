@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +30,13 @@ scenarios:
              plain WebSocket echo server: the protocol-overhead baseline)
   broadcast  -n clients in a room, one sender; delivered/s, fan-out latency,
              loss, and the time for one broadcast to reach all -n
+  crossnode  broadcast across two nodes of a cluster: -n clients on -addr,
+             the sender on -pub-addr; -rates 100,200,... steps the rate up
+             until saturation (one result per step); -cpu-pid a=PID adds
+             another process's CPU time (the other node, the broker)
+  recover    connection-state recovery across two nodes: a client on -addr
+             misses -k events sent from -pub-addr, then comes back there;
+             recovered or not, events back, time to get them
 
 Every scenario is bounded by -timeout and by its own counts, targets only
 127.0.0.0/8, and spreads client source addresses over 127.0.0.2-254.`
@@ -51,6 +60,15 @@ func runBench(args []string) error {
 	quiet := fs.Bool("quiet", false, "no live progress and no table")
 	brief := fs.Bool("brief", false, "one summary line instead of the table (for scripts)")
 	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile here")
+	fs.Func("cpu-pid", "crossnode: `label=pid` of another process to report the CPU time of (repeatable)", func(v string) error {
+		label, pid, ok := strings.Cut(v, "=")
+		n, err := strconv.Atoi(pid)
+		if !ok || label == "" || err != nil || n <= 0 {
+			return fmt.Errorf("want label=pid, got %q", v)
+		}
+		cfg.OtherPIDs = append(cfg.OtherPIDs, bench.NamedPID{Label: label, PID: n})
+		return nil
+	})
 
 	var (
 		n        = fs.Int("n", 1000, "connect, broadcast: connections")
@@ -67,6 +85,11 @@ func runBench(args []string) error {
 		singles  = fs.Int("singles", 20, "broadcast: lone broadcasts timed to the last client")
 		window   = fs.Int("window", 4, "broadcast: broadcasts in flight at most")
 		maxCount = fs.Int64("max", 0, "echo: requests, broadcast: broadcasts at most (0 = built-in bound)")
+		pubAddr  = fs.String("pub-addr", "", "crossnode, recover: the other node's address (the sender's)")
+		rates    = fs.String("rates", "", "crossnode: comma-separated broadcasts/s, a ladder stopped at saturation (instead of -rate)")
+		stopP99  = fs.Duration("stop-p99", time.Second, "crossnode: a ladder step whose fan-out p99 passes this is the last")
+		ks       = fs.String("k", "100,1000", "recover: comma-separated numbers of missed events")
+		settle2  = fs.Duration("drop-settle", 300*time.Millisecond, "recover: wait after the client drops, before the events are sent")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,7 +98,7 @@ func runBench(args []string) error {
 	if err != nil {
 		return err
 	}
-	if need := uint64(*n) + 64; (scenario == "connect" || scenario == "broadcast") && need > limit {
+	if need := uint64(*n) + 64; (scenario == "connect" || scenario == "broadcast" || scenario == "crossnode") && need > limit {
 		return fmt.Errorf("%d connections need %d open files, the limit is %d: split the run over several processes", *n, need, limit)
 	}
 	if !*quiet && !*brief && isTerminal(os.Stderr) {
@@ -97,6 +120,7 @@ func runBench(args []string) error {
 	}
 
 	var res *bench.Result
+	var more []*bench.Result // scenarios with several results: all but the last
 	switch scenario {
 	case "connect":
 		res, err = bench.Connect(ctx, cfg, bench.ConnectParams{N: *n, Rate: *rate, Settle: *settle, GCURL: *gcURL})
@@ -106,9 +130,38 @@ func runBench(args []string) error {
 	case "broadcast":
 		res, err = bench.Broadcast(ctx, cfg, bench.BroadcastParams{N: *n, Room: *room, Singles: *singles, Rate: *rate,
 			Window: *window, Warmup: *warm, Duration: *dur, Size: *size, MaxBroadcasts: int(*maxCount)})
+	case "crossnode":
+		if *pubAddr == "" {
+			return fmt.Errorf("crossnode needs -pub-addr, the other node")
+		}
+		var rs []float64
+		if rs, err = parseList(*rates, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }); err != nil {
+			return fmt.Errorf("bad -rates: %w", err)
+		}
+		var all []*bench.Result
+		all, err = bench.BroadcastSteps(ctx, cfg, bench.BroadcastParams{N: *n, Room: *room, PubAddr: *pubAddr, Singles: *singles,
+			Rate: *rate, Rates: rs, StopP99: *stopP99, Window: *window, Warmup: *warm, Duration: *dur, Size: *size,
+			MaxBroadcasts: int(*maxCount)})
+		res, more = splitLast(all)
+	case "recover":
+		if *pubAddr == "" {
+			return fmt.Errorf("recover needs -pub-addr, the other node")
+		}
+		var k []int
+		if k, err = parseList(*ks, strconv.Atoi); err != nil {
+			return fmt.Errorf("bad -k: %w", err)
+		}
+		var all []*bench.Result
+		all, err = bench.Recover(ctx, cfg, bench.RecoverParams{PubAddr: *pubAddr, Ks: k, Size: *size, Settle: *settle2})
+		res, more = splitLast(all)
 	default:
 		fmt.Fprintln(os.Stderr, benchUsage)
 		return fmt.Errorf("unknown bench scenario %q", scenario)
+	}
+	for _, r := range more {
+		if werr := report(r, *brief, *quiet, *out); werr != nil {
+			err = errors.Join(err, werr)
+		}
 	}
 	if res != nil {
 		switch {
@@ -124,6 +177,43 @@ func runBench(args []string) error {
 		}
 	}
 	return err
+}
+
+// report prints one result as asked and appends it to out.
+func report(res *bench.Result, brief, quiet bool, out string) error {
+	switch {
+	case brief:
+		fmt.Println(res.Brief())
+	case !quiet:
+		res.WriteTable(os.Stdout)
+	}
+	if out != "" {
+		return appendJSON(out, res)
+	}
+	return nil
+}
+
+func splitLast(rs []*bench.Result) (*bench.Result, []*bench.Result) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	return rs[len(rs)-1], rs[:len(rs)-1]
+}
+
+// parseList parses a comma-separated list; empty gives none.
+func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		v, err := parse(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func appendJSON(path string, res *bench.Result) error {

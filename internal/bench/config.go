@@ -22,6 +22,9 @@ type Config struct {
 	Target string
 	// PID of the server, for its RSS and CPU time; 0 when unknown.
 	PID int
+	// OtherPIDs are more processes whose CPU time the broadcast scenarios
+	// report under their label: a cluster's other node, its broker.
+	OtherPIDs []NamedPID
 	// Timeout bounds the whole scenario; it stops by itself when reached.
 	Timeout time.Duration
 	// DialTimeout bounds one connection's setup.
@@ -62,6 +65,24 @@ func (c *Config) withDefaults() (Config, error) {
 		o.ReadBuffer = 4096
 	}
 	return o, nil
+}
+
+// NamedPID is a process to measure, with the label of its figures.
+type NamedPID struct {
+	Label string
+	PID   int
+}
+
+// checkLoopbackAddr refuses a host:port that is not on 127.0.0.0/8.
+func checkLoopbackAddr(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("bad address %q: %w", addr, err)
+	}
+	if !isLoopback4(host) {
+		return fmt.Errorf("address %q: the bench only targets 127.0.0.0/8", addr)
+	}
+	return nil
 }
 
 func isLoopback4(host string) bool {

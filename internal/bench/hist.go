@@ -118,3 +118,14 @@ func (h *Histogram) Merge(o *Histogram) {
 		h.max.Store(m)
 	}
 }
+
+// reset empties h, for a scenario that measures several steps in a row.
+// Each field is stored atomically, so a concurrent reader sees either value.
+func (h *Histogram) reset() {
+	for i := range h.counts {
+		h.counts[i].Store(0)
+	}
+	h.n.Store(0)
+	h.sum.Store(0)
+	h.max.Store(0)
+}

@@ -196,3 +196,68 @@ func (m *ioMeter) stop() (ioCounts, bool) {
 	}
 	return ioCounts{c.reads - m.start.reads, c.writes - m.start.writes}, true
 }
+
+// coreTimes are each CPU's busy, softirq and total jiffies so far
+// (/proc/stat).
+type coreTimes []coreTime
+
+type coreTime struct{ busy, softirq, total uint64 }
+
+func readCoreTimes() coreTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return nil
+	}
+	return parseCoreTimes(string(b))
+}
+
+// parseCoreTimes reads the "cpuN user nice system idle iowait irq softirq
+// steal ..." lines; idle and iowait are not busy.
+func parseCoreTimes(s string) coreTimes {
+	var out coreTimes
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !strings.HasPrefix(f[0], "cpu") || f[0] == "cpu" {
+			continue
+		}
+		n, err := strconv.Atoi(f[0][3:])
+		if err != nil || n != len(out) {
+			continue
+		}
+		var c coreTime
+		for i := 1; i <= 8; i++ {
+			v, err := strconv.ParseUint(f[i], 10, 64)
+			if err != nil {
+				return nil
+			}
+			c.total += v
+			if i != 4 && i != 5 {
+				c.busy += v
+			}
+			if i == 7 {
+				c.softirq = v
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// since returns each core's busy and softirq shares since t0, in percent.
+// With the processes' own CPU time they show what else ran on a core: the
+// kernel's network work that no process is charged for (softirq: on
+// loopback, delivering what a process on that core wrote), and a shared
+// machine's other users.
+func (t coreTimes) since(t0 coreTimes) (busy, softirq []float64) {
+	if len(t) != len(t0) {
+		return nil, nil
+	}
+	busy, softirq = make([]float64, len(t)), make([]float64, len(t))
+	for i := range t {
+		if d := t[i].total - t0[i].total; d > 0 {
+			busy[i] = 100 * float64(t[i].busy-t0[i].busy) / float64(d)
+			softirq[i] = 100 * float64(t[i].softirq-t0[i].softirq) / float64(d)
+		}
+	}
+	return busy, softirq
+}

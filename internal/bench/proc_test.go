@@ -39,3 +39,26 @@ func TestParseIO(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestParseCoreTimes(t *testing.T) {
+	stat := "cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40 0 0 0 0 0 0\ncpu1 1 2 3 4 5 6 7 8 0 0\nintr 1\n"
+	ct := parseCoreTimes(stat)
+	if len(ct) != 2 {
+		t.Fatalf("got %d cores, want 2", len(ct))
+	}
+	if ct[0].busy != 10 || ct[0].total != 50 {
+		t.Errorf("cpu0 = %+v, want busy 10 of 50", ct[0])
+	}
+	// busy: user, nice, system, irq, softirq, steal; not idle nor iowait.
+	if ct[1].busy != 1+2+3+6+7+8 || ct[1].total != 36 {
+		t.Errorf("cpu1 = %+v, want busy 27 of 36", ct[1])
+	}
+	if ct[1].softirq != 7 {
+		t.Errorf("cpu1 softirq = %d, want 7", ct[1].softirq)
+	}
+	later := parseCoreTimes("cpu0 15 0 5 70 0 0 10 0 0 0\ncpu1 1 2 3 4 5 6 7 8 0 0\n")
+	busy, soft := later.since(ct)
+	if busy[0] != 40 || busy[1] != 0 || soft[0] != 20 {
+		t.Errorf("since = %v %v, want [40 0] [20 0]", busy, soft)
+	}
+}

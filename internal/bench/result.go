@@ -136,12 +136,17 @@ var headline = map[string][]string{
 	"connect":   {"connected", "failed", "accept_per_s", "connect_p99_ms", "rss_per_conn_kib", "rss_per_conn_after_gc_kib", "server_cpu_pct"},
 	"echo":      {"acks_per_s", "p99_ms", "acks_per_server_cpu_s", "server_cpu_pct", "client_cpu_pct"},
 	"broadcast": {"clients_ok", "delivered_per_s", "fanout_p99_ms", "single_all_p99_ms", "lost", "deliveries_per_server_cpu_s", "server_cpu_pct", "client_cpu_pct"},
+	"crossnode": {"clients_ok", "broadcasts_per_s", "delivered_per_s", "fanout_p50_ms", "fanout_p99_ms", "lost", "server_cpu_pct", "a_cpu_pct", "broker_cpu_pct", "client_cpu_pct", "saturated"},
+	"recover":   {"k", "recovered", "missed_received", "connect_ms", "recovery_ms", "publish_s"},
 }
 
 // Brief is a one-line summary: scenario, target and its headline metrics.
 func (r *Result) Brief() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s:", r.Scenario, r.Target)
+	if _, ok := r.Params["step"]; ok {
+		fmt.Fprintf(&b, " rate=%v", r.Params["rate"])
+	}
 	for _, k := range headline[r.Scenario] {
 		if v, ok := r.Metrics[k]; ok {
 			fmt.Fprintf(&b, " %s=%s", k, formatValue(v))

@@ -20,6 +20,13 @@ var (
 // address: WebSocket upgrade, Engine.IO open packet, Socket.IO CONNECT and
 // its answer. ctx bounds all of it.
 func connectSIO(ctx context.Context, addr, path string, i, readBuf int) (*sioConn, error) {
+	return connectSIOWith(ctx, addr, path, i, readBuf, connectMsg, nil)
+}
+
+// connectSIOWith is connectSIO with the Engine.IO message of the CONNECT
+// packet to send (connectMsg, or one with an auth payload); when answer is
+// not nil it receives a copy of the CONNECT answer's data.
+func connectSIOWith(ctx context.Context, addr, path string, i, readBuf int, connect []byte, answer *[]byte) (*sioConn, error) {
 	ws, err := dialWS(ctx, addr, path+"?EIO=4&transport=websocket", i, readBuf)
 	if err != nil {
 		return nil, err
@@ -41,7 +48,7 @@ func connectSIO(ctx context.Context, addr, path string, i, readBuf int) (*sioCon
 	if _, err := parseOpen(msg); err != nil {
 		return fail("open", err)
 	}
-	if err := ws.writeText(connectMsg); err != nil {
+	if err := ws.writeText(connect); err != nil {
 		return fail("connect", err)
 	}
 	c := &sioConn{ws: ws}
@@ -54,6 +61,9 @@ func connectSIO(ctx context.Context, addr, path string, i, readBuf int) (*sioCon
 		case sioConnect:
 			// 40{"sid":"..."}: keep the id only for diagnostics.
 			c.sid = strings.TrimSuffix(strings.TrimPrefix(string(p.data), `{"sid":"`), `"}`)
+			if answer != nil {
+				*answer = append((*answer)[:0], p.data...)
+			}
 			_ = ws.nc.SetDeadline(noDeadline)
 			return c, nil
 		case sioConnectError:
