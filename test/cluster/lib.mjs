@@ -10,6 +10,7 @@ import { io } from "socket.io-client";
 
 export const here = path.dirname(fileURLToPath(import.meta.url));
 export const REDIS = process.env.REDIS || "redis://127.0.0.1:6379";
+export const NATS = process.env.NATS || "nats://127.0.0.1:4222";
 export const BIN = process.env.CLUSTER_BIN || path.join(here, ".bin");
 
 const procs = new Set();
@@ -45,21 +46,61 @@ function spawnReady(cmd, args, env, name) {
     url: `http://127.0.0.1:${port}`,
     logs,
     proc,
-    async stop() {
-      if (proc.exitCode !== null) return;
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      await once(proc, "exit");
-      clearTimeout(t);
+    // stop sends SIGTERM (SIGKILL after ms) and resolves with how the
+    // process ended: {code, signal}.
+    async stop(ms = 5000) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill("SIGTERM");
+        const t = setTimeout(() => proc.kill("SIGKILL"), ms);
+        await once(proc, "exit");
+        clearTimeout(t);
+      }
+      procs.delete(proc);
+      return { code: proc.exitCode, signal: proc.signalCode };
+    },
+    // kill sends SIGKILL and waits for the process to be gone.
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = once(proc, "exit");
+        proc.kill("SIGKILL");
+        await gone;
+      }
       procs.delete(proc);
     },
   }));
 }
 
-export function startGo({ key, sharded = false, name = "go", port = 0, timeout = 5000 }) {
-  const args = [`-port=${port}`, `-redis=${REDIS}`, `-key=${key}`, `-name=${name}`, `-timeout=${timeout}`];
+// startGo starts a goserver node. adapter: redis (default), redis-sharded,
+// redis-streams or nats; forwarding: request forwarding between nodes (no
+// sticky sessions); recovery: connection-state recovery window ("30s").
+export function startGo({ key, sharded = false, name = "go", port = 0, timeout = 5000, adapter, forwarding = false, recovery, drainDelay }) {
+  const args = [`-port=${port}`, `-redis=${REDIS}`, `-nats=${NATS}`, `-key=${key}`, `-name=${name}`, `-timeout=${timeout}`];
   if (sharded) args.push("-sharded");
+  if (adapter) args.push(`-adapter=${adapter}`);
+  if (forwarding) args.push("-forwarding");
+  if (recovery) args.push(`-recovery=${recovery}`);
+  if (drainDelay) args.push(`-drain-delay=${drainDelay}`);
   return spawnReady(path.join(BIN, "goserver"), args, {}, name);
+}
+
+// purge deletes what goserver nodes of adapter left under key in the
+// shared brokers (streams, session keys), bounded by 15 s.
+export async function purge({ key, adapter }) {
+  const proc = spawn(path.join(BIN, "goserver"), ["-purge", `-adapter=${adapter}`, `-redis=${REDIS}`, `-nats=${NATS}`, `-key=${key}`], { stdio: ["ignore", "inherit", "inherit"] });
+  const t = setTimeout(() => proc.kill("SIGKILL"), 15000);
+  await once(proc, "exit");
+  clearTimeout(t);
+}
+
+// peersSeeing waits until every node's directory lists the n-1 others.
+export async function peersSeeing(nodes, ms = 10000) {
+  await until(async () => {
+    for (const n of nodes) {
+      const live = await (await fetch(`${n.url}/peers`)).json();
+      if (live.length !== nodes.length - 1) return false;
+    }
+    return true;
+  }, ms, "every node seeing its peers");
 }
 
 export function startNode({ key, sharded = false, name = "node", port = 0, timeout = 5000 }) {

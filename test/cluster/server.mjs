@@ -36,9 +36,9 @@ for (const name of ["hello", "ping", "sse", "from-go", "from-node", "from-emitte
 
 io.on("connection", (socket) => {
   socket.data = { name: socket.handshake.auth.name, node: NAME };
-  socket.on("whoami", (ack) => ack({ node: NAME, id: socket.id }));
-  socket.on("join", (room) => socket.join(room));
-  socket.on("leave", (room) => socket.leave(room));
+  socket.on("whoami", (ack) => ack({ node: NAME, id: socket.id, recovered: socket.recovered, rooms: [...socket.rooms].sort() }));
+  socket.on("join", (room, ack) => { socket.join(room); ack?.(null); });
+  socket.on("leave", (room, ack) => { socket.leave(room); ack?.(null); });
   socket.on("echo", (...args) => args.pop()(...args));
   const target = (o) => io.to(o.rooms || []).except(o.except || []);
   socket.on("broadcast", (o, ack) => {

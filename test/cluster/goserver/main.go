@@ -1,9 +1,13 @@
-// Command goserver is the sockio node of the mixed-cluster tests
-// (test/cluster): sockio with adapter/redis, following CONTRACT.md.
+// Command goserver is the sockio node of the cluster tests (test/cluster):
+// sockio with adapter/redis (or, with -adapter, its sharded mode,
+// adapter/redisstreams or adapter/nats), optionally with request
+// forwarding (no sticky sessions) and connection-state recovery,
+// following CONTRACT.md.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,23 +23,199 @@ import (
 	"syscall"
 	"time"
 
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/adapter/cluster"
+	natsadapter "github.com/sockio/sockio/adapter/nats"
 	"github.com/sockio/sockio/adapter/redis"
+	"github.com/sockio/sockio/adapter/redisstreams"
 )
 
+type config struct {
+	port       int
+	adapter    string
+	redisURL   string
+	natsURL    string
+	key        string
+	sharded    bool
+	name       string
+	timeout    time.Duration
+	forwarding bool
+	recovery   time.Duration
+	drainDelay time.Duration
+}
+
 func main() {
-	port := flag.Int("port", 0, "listen port on 127.0.0.1 (0: any)")
-	redisURL := flag.String("redis", "redis://127.0.0.1:6379", "Redis URL")
-	key := flag.String("key", "socket.io", "channel prefix")
-	sharded := flag.Bool("sharded", false, "sharded Pub/Sub")
-	name := flag.String("name", "go", "node name")
-	timeout := flag.Int("timeout", 5000, "requests timeout in ms")
+	var c config
+	var timeout int
+	flag.IntVar(&c.port, "port", 0, "listen port on 127.0.0.1 (0: any)")
+	flag.StringVar(&c.adapter, "adapter", "redis", "redis, redis-sharded, redis-streams or nats")
+	flag.StringVar(&c.redisURL, "redis", "redis://127.0.0.1:6379", "Redis URL")
+	flag.StringVar(&c.natsURL, "nats", "nats://127.0.0.1:4222", "NATS URL (-adapter=nats)")
+	flag.StringVar(&c.key, "key", "socket.io", "channel prefix (redis), stream name, channel and session key prefix (redis-streams), subject prefix and stream name (nats)")
+	flag.BoolVar(&c.sharded, "sharded", false, "sharded Pub/Sub (the same as -adapter=redis-sharded)")
+	flag.StringVar(&c.name, "name", "go", "node name")
+	flag.IntVar(&timeout, "timeout", 5000, "requests timeout in ms")
+	flag.BoolVar(&c.forwarding, "forwarding", false, "forward requests for other nodes' sessions (cluster.Peers on the adapter's broker): no sticky sessions needed")
+	flag.DurationVar(&c.recovery, "recovery", 0, "connection-state recovery window (0: off)")
+	flag.DurationVar(&c.drainDelay, "drain-delay", 0, "on SIGTERM, how long /readyz says 503 before the clients are handed off")
+	purgeOnly := flag.Bool("purge", false, "delete what nodes with -adapter and -key left in the broker (stream, session keys, JetStream stream and bucket), and exit")
 	flag.Parse()
-	if err := run(*port, *redisURL, *key, *sharded, *name, time.Duration(*timeout)*time.Millisecond); err != nil {
+	c.timeout = time.Duration(timeout) * time.Millisecond
+	if c.sharded {
+		c.adapter = "redis-sharded"
+	}
+	if *purgeOnly {
+		if err := purge(c); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := run(c); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// purge deletes what a test's nodes left in the shared brokers: the
+// redis-streams stream and session keys, the NATS recovery stream and
+// session bucket. Pub/Sub leaves nothing behind.
+func purge(c config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	switch c.adapter {
+	case "redis-streams":
+		ropts, err := goredis.ParseURL(c.redisURL)
+		if err != nil {
+			return fmt.Errorf("failed to parse -redis: %w", err)
+		}
+		rdb := goredis.NewClient(ropts)
+		defer rdb.Close()
+		keys := []string{c.key}
+		iter := rdb.Scan(ctx, 0, c.key+":session:*", 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			return fmt.Errorf("failed to list the session keys: %w", err)
+		}
+		if err := rdb.Del(ctx, keys...).Err(); err != nil {
+			return fmt.Errorf("failed to delete the keys: %w", err)
+		}
+	case "nats":
+		nc, err := natsgo.Connect(c.natsURL)
+		if err != nil {
+			return fmt.Errorf("failed to connect to NATS: %w", err)
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return fmt.Errorf("failed to open JetStream: %w", err)
+		}
+		for _, s := range []string{c.key, "KV_" + c.key + "_sessions"} {
+			if err := js.DeleteStream(ctx, s); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				return fmt.Errorf("failed to delete stream %s: %w", s, err)
+			}
+		}
+	}
+	return nil
+}
+
+// built is what -adapter built: the adapter, the broker that carries the
+// directory of nodes for -forwarding, and what to close on exit (last
+// first).
+type built struct {
+	adapter sockio.AdapterFactory
+	broker  cluster.Broker
+	closers []func() error
+}
+
+func build(c config, logger *slog.Logger) (*built, error) {
+	b := &built{}
+	var rdb *goredis.Client
+	if c.adapter != "nats" {
+		ropts, err := goredis.ParseURL(c.redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse -redis: %w", err)
+		}
+		rdb = goredis.NewClient(ropts)
+		b.closers = append(b.closers, rdb.Close)
+	}
+	switch c.adapter {
+	case "redis", "redis-sharded":
+		b.adapter = redis.NewAdapter(rdb, redis.Options{
+			Key: c.key, Sharded: c.adapter == "redis-sharded", RequestsTimeout: c.timeout, Logger: logger,
+		})
+		if c.forwarding {
+			// Sharded channels of its own (another namespace than the
+			// adapter's), for the directory only.
+			b.broker = redis.NewBroker(rdb, redis.Options{Key: c.key, Logger: logger})
+		}
+	case "redis-streams":
+		br := redisstreams.NewBroker(rdb, redisstreams.Options{
+			StreamName: c.key, ChannelPrefix: c.key, SessionKeyPrefix: c.key + ":session:", Logger: logger,
+		})
+		b.closers = append(b.closers, br.Close)
+		b.broker = br
+		b.adapter = logRestores(cluster.NewAdapter(br, cluster.Options{RequestsTimeout: c.timeout, Logger: logger}), logger)
+	case "nats":
+		nc, err := natsadapter.Connect(c.natsURL, logger)
+		if err != nil {
+			return nil, fmt.Errorf("failed to connect to NATS: %w", err)
+		}
+		b.closers = append(b.closers, func() error { nc.Close(); return nil })
+		opts := natsadapter.Options{Prefix: c.key, StreamName: c.key, Logger: logger}
+		if c.recovery > 0 {
+			// 1.5 times the server's window (docs/scaling.md): a killed
+			// node's sessions live in the bucket that long.
+			opts.Recovery = natsadapter.Recovery{Window: c.recovery * 3 / 2}
+		}
+		br := natsadapter.NewBroker(nc, opts)
+		if cl, ok := br.(interface{ Close() error }); ok {
+			b.closers = append(b.closers, cl.Close)
+		}
+		b.broker = br
+		b.adapter = logRestores(cluster.NewAdapter(br, cluster.Options{RequestsTimeout: c.timeout, Logger: logger}), logger)
+	default:
+		_ = b.close()
+		return nil, fmt.Errorf("unknown -adapter %q", c.adapter)
+	}
+	return b, nil
+}
+
+// restoreLogger is a cluster adapter that logs the recoveries it could
+// not make (sockio counts them, without a word): the tests show the
+// nodes' warnings when a client comes back without its session.
+type restoreLogger struct {
+	*cluster.Adapter // all its methods: SessionTracker, WaitSubscribed, ...
+	log              *slog.Logger
+}
+
+func logRestores(f sockio.AdapterFactory, logger *slog.Logger) sockio.AdapterFactory {
+	return func(n *sockio.Namespace) sockio.Adapter {
+		return &restoreLogger{Adapter: f(n).(*cluster.Adapter), log: logger}
+	}
+}
+
+func (r *restoreLogger) RestoreSession(ctx context.Context, pid, offset string) (*sockio.Session, error) {
+	s, err := r.Adapter.RestoreSession(ctx, pid, offset)
+	switch {
+	case err != nil:
+		r.log.Warn("restore failed", "pid", pid, "offset", offset, "err", err)
+	case s == nil:
+		r.log.Warn("restore found no session", "pid", pid, "offset", offset)
+	}
+	return s, err
+}
+
+func (b *built) close() error {
+	var errs []error
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		errs = append(errs, b.closers[i]())
+	}
+	return errors.Join(errs...)
 }
 
 type options struct {
@@ -50,17 +230,37 @@ type options struct {
 	WithAck bool     `json:"withAck"`
 }
 
-func run(port int, redisURL, key string, sharded bool, name string, timeout time.Duration) error {
-	ropts, err := goredis.ParseURL(redisURL)
+func run(c config) error {
+	name := c.name
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	cl, err := build(c, logger)
 	if err != nil {
 		return err
 	}
-	rdb := goredis.NewClient(ropts)
-	defer rdb.Close()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	io := sockio.NewServer(sockio.Options{Adapter: redis.NewAdapter(rdb, redis.Options{
-		Key: key, Sharded: sharded, RequestsTimeout: timeout, Logger: logger,
-	})})
+	defer func() { _ = cl.close() }()
+	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", c.port))
+	if err != nil {
+		return fmt.Errorf("failed to listen: %w", err)
+	}
+	defer ln.Close() // when a later step fails
+	opts := sockio.Options{Adapter: cl.adapter}
+	if c.recovery > 0 {
+		opts.ConnectionStateRecovery = &sockio.RecoveryOptions{MaxDisconnectionDuration: c.recovery}
+	}
+	var peers *cluster.Peers
+	if c.forwarding {
+		// The node's name in the session ids changes at each start: a
+		// restarted node never claims its former sessions.
+		peers, err = cluster.NewPeers(cl.broker, cluster.PeersOptions{
+			Node: fmt.Sprintf("%s-%d", name, os.Getpid()),
+			URL:  "http://" + ln.Addr().String(), Logger: logger,
+		})
+		if err != nil {
+			return fmt.Errorf("failed to make the directory of nodes: %w", err)
+		}
+		opts.Forwarding = peers.Forwarding()
+	}
+	io := sockio.NewServer(opts)
 	nsp := io.Of("/")
 
 	var mu sync.Mutex
@@ -92,10 +292,24 @@ func run(port int, redisURL, key string, sharded bool, name string, timeout time
 	}
 
 	io.OnConnection(func(s *sockio.Socket) {
-		s.SetData(map[string]any{"name": s.Handshake().Auth["name"], "node": name})
-		s.On("whoami", func(ack sockio.Ack) { ack(map[string]any{"node": name, "id": s.ID()}) })
-		s.On("join", func(room string) { s.Join(room) })
-		s.On("leave", func(room string) { s.Leave(room) })
+		if !s.Recovered() {
+			s.SetData(map[string]any{"name": s.Handshake().Auth["name"], "node": name})
+		}
+		s.On("whoami", func(ack sockio.Ack) {
+			ack(map[string]any{"node": name, "id": s.ID(), "recovered": s.Recovered(), "rooms": s.Rooms()})
+		})
+		s.On("join", func(e *sockio.Event) {
+			var room string
+			_ = e.Args.Decode(0, &room)
+			s.Join(room)
+			_ = e.Ack(nil)
+		})
+		s.On("leave", func(e *sockio.Event) {
+			var room string
+			_ = e.Args.Decode(0, &room)
+			s.Leave(room)
+			_ = e.Ack(nil)
+		})
 		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
 		op(s, "broadcast", func(o options) any {
 			args := o.Args
@@ -168,7 +382,13 @@ func run(port int, redisURL, key string, sharded bool, name string, timeout time
 			return n
 		})
 		op(s, "allRooms", func(options) any {
-			rooms, err := nsp.Adapter().(*redis.Adapter).AllRooms(context.Background())
+			a, ok := nsp.Adapter().(interface {
+				AllRooms(context.Context) ([]string, error)
+			})
+			if !ok {
+				return "unsupported by -adapter=" + c.adapter
+			}
+			rooms, err := a.AllRooms(context.Background())
 			if err != nil {
 				return err.Error()
 			}
@@ -181,21 +401,42 @@ func run(port int, redisURL, key string, sharded bool, name string, timeout time
 		})
 	})
 
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return err
-	}
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if io.Draining() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /peers", func(w http.ResponseWriter, _ *http.Request) {
+		live := []string{}
+		if peers != nil {
+			live = append(live, peers.Live()...)
+		}
+		sort.Strings(live)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(live)
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := nsp.Adapter().(*redis.Adapter).WaitSubscribed(ctx); err != nil {
-		return fmt.Errorf("not subscribed: %w", err)
+	if a, ok := nsp.Adapter().(interface{ WaitSubscribed(context.Context) error }); ok {
+		if err := a.WaitSubscribed(ctx); err != nil {
+			return fmt.Errorf("not subscribed: %w", err)
+		}
 	}
+	if peers != nil {
+		if err := peers.Start(ctx); err != nil {
+			return err
+		}
+		// Closed after the HTTP server: forwarded requests go on until then.
+		defer func() { _ = peers.Close() }()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
 	fmt.Printf("READY %d\n", ln.Addr().(*net.TCPAddr).Port)
 
 	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -205,11 +446,24 @@ func run(port int, redisURL, key string, sharded bool, name string, timeout time
 		return err
 	case <-sig.Done():
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	_ = io.Close(sctx)
-	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	// Graceful: not ready and no new sessions, then (after -drain-delay)
+	// every client is closed with "server shutting down", to reconnect
+	// elsewhere (and recover there), then the HTTP server stops.
+	start := time.Now()
+	io.Drain()
+	if c.drainDelay > 0 {
+		time.Sleep(c.drainDelay)
 	}
+	// The HTTP server's shutdown waits for the requests this node
+	// forwards to the others: a long poll lasts up to pingInterval (25s).
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer scancel()
+	if err := io.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown", "err", err)
+	}
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("failed to shut the HTTP server down: %w", err)
+	}
+	logger.Info("shut down", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
