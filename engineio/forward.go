@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -88,7 +90,21 @@ type forwarder struct {
 	peers Peers
 	proxy *httputil.ReverseProxy
 	stats *counters // the server's
+	rt    http.RoundTripper
+
+	// polls are the long polls forwarded through this node now: when its
+	// server closes, their owners are asked to answer them at once (see
+	// releaseHeader), or an HTTP server's shutdown would wait for each,
+	// up to a ping interval, before the node can exit.
+	mu      sync.Mutex
+	polls   map[*http.Request]string // the forwarded request → its owner's URL
+	closing bool
 }
+
+// releaseHeader, on a forwarded GET, asks the session's owner to answer
+// the session's pending poll now (with what it has, or a noop) instead of
+// serving a poll: the forwarding node is going away.
+const releaseHeader = "Sockio-Release-Poll"
 
 type targetKey struct{}
 
@@ -113,7 +129,7 @@ func newForwarder(f *Forwarding, cors bool, stats *counters) *forwarder {
 			DisableCompression: true,
 		}
 	}
-	fw := &forwarder{self: f.Node, peers: f.Peers, stats: stats}
+	fw := &forwarder{self: f.Node, peers: f.Peers, stats: stats, rt: rt, polls: map[*http.Request]string{}}
 	fw.proxy = &httputil.ReverseProxy{
 		Transport: rt,
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -192,6 +208,68 @@ func (fw *forwarder) to(w http.ResponseWriter, r *http.Request, base string, upg
 	u.Path, u.RawPath, u.RawQuery = "", "", ""
 	fw.stats.forwarded.Add(1)
 	ctx := context.WithValue(r.Context(), targetKey{}, &target{base: u, upgrade: upgrade})
+	if r.Method == http.MethodGet && !upgrade && r.URL.Query().Get("sid") != "" {
+		fw.mu.Lock()
+		closing := fw.closing
+		if !closing {
+			fw.polls[r] = u.String()
+		}
+		fw.mu.Unlock()
+		if closing {
+			fw.release(r, u.String())
+		}
+		defer func() {
+			fw.mu.Lock()
+			delete(fw.polls, r)
+			fw.mu.Unlock()
+		}()
+	}
 	fw.proxy.ServeHTTP(w, r.WithContext(ctx))
 	return true
+}
+
+// close asks the owners of the long polls forwarded through this node to
+// answer them now; new ones are released as they come.
+func (fw *forwarder) close() {
+	if fw == nil {
+		return
+	}
+	fw.mu.Lock()
+	fw.closing = true
+	polls := make(map[*http.Request]string, len(fw.polls))
+	maps.Copy(polls, fw.polls)
+	fw.mu.Unlock()
+	for r, base := range polls {
+		go fw.release(r, base)
+	}
+}
+
+// release asks the owner at base to answer the poll r forwards.
+func (fw *forwarder) release(r *http.Request, base string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+r.URL.Path+"?"+r.URL.RawQuery, nil)
+	if err != nil {
+		return
+	}
+	req.Host = r.Host
+	req.Header.Set(ForwardedHeader, fw.self)
+	req.Header.Set(releaseHeader, "1")
+	if o := r.Header.Get("Origin"); o != "" {
+		req.Header.Set("Origin", o)
+	}
+	if res, err := fw.rt.RoundTrip(req); err == nil {
+		res.Body.Close()
+	}
+}
+
+// releasePoll answers s's pending poll now, with what is queued or a noop
+// (a releaseHeader request).
+func (s *Session) releasePoll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.poll != nil {
+		s.noopPoll = s.poll
+		s.wakePollLocked()
+	}
 }

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -265,3 +266,55 @@ func TestForwardingOptionChecked(t *testing.T) {
 }
 
 func msgPacket(s string) packet.Packet { return packet.Packet{Type: packet.Message, Data: []byte(s)} }
+
+// TestCloseReleasesForwardedPolls: a node going away has the owners answer
+// the long polls it forwards now (a noop, or what they have), so that its
+// HTTP server's shutdown does not wait a ping interval for each; the
+// owner's session goes on.
+func TestCloseReleasesForwardedPolls(t *testing.T) {
+	a, b := twoNodes(t, Options{PingInterval: time.Hour})
+	sid := handshake(t, a.hs)
+	<-a.sessions
+	type result struct {
+		code int
+		body string
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, body := fget(t, b.peers.urls["b"]+"/?EIO=4&transport=polling&sid="+sid, nil)
+		got <- result{res.StatusCode, body}
+	}()
+	waitForPoll(t, a.srv, sid) // waits on a: nothing to send
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = b.srv.Close(ctx, "")
+	select {
+	case r := <-got:
+		if r.code != 200 || r.body != "6" {
+			t.Fatalf("forwarded poll answered %d %q, want a noop", r.code, r.body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the forwarded poll outlived its node's close")
+	}
+	time.Sleep(50 * time.Millisecond)
+	if a.srv.Session(sid) == nil {
+		t.Fatal("the owner's session ended")
+	}
+}
+
+func waitForPoll(t *testing.T, srv *Server, sid string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if s := srv.Session(sid); s != nil {
+			s.mu.Lock()
+			waiting := s.poll != nil
+			s.mu.Unlock()
+			if waiting {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no poll waiting")
+		}
+	}
+}

@@ -130,6 +130,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		switch r.Method {
 		case http.MethodGet:
+			if r.Header.Get(releaseHeader) != "" && r.Header.Get(ForwardedHeader) != "" {
+				s.releasePoll()
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
 			srv.stats.pollGets.Add(1)
 			s.servePoll(w, r)
 		case http.MethodPost:
@@ -314,6 +319,7 @@ func (srv *Server) Close(ctx context.Context, reason string) error {
 	if reason == "" {
 		reason = ReasonServerShutdown
 	}
+	srv.fw.close() // the long polls it forwards are answered now
 	srv.mu.Lock()
 	srv.closed = true
 	done := srv.allDone // a second Close waits for the same end
