@@ -3,14 +3,14 @@ GO      ?= go
 NPM     ?= npm
 INTEROP := test/interop
 
-.PHONY: serve test unit interop ws browser cluster netem deps vet fuzz bench soak soak-short bench-cluster
+.PHONY: serve test unit interop ws browser admin-ui cluster netem deps vet fuzz bench soak soak-short bench-cluster
 
 serve:
 	$(GO) run ./cmd/sockio serve
 
 # test runs everything: vet, Go unit tests with the race detector, a short
 # fuzz pass over every parser, and the interop suites against real peers.
-test: deps vet unit fuzz interop ws browser cluster netem soak-short
+test: deps vet unit fuzz interop ws browser admin-ui cluster netem soak-short
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -76,6 +76,11 @@ soak:
 
 soak-short:
 	$(GO) run ./test/soak -duration 60s
+
+# The official Socket.IO Admin UI (from npm) in Chromium against sockio
+# serve --admin, one node and a 2-node Redis cluster.
+admin-ui:
+	bash test/admin/run.sh
 
 # Official clients in a network namespace behind a lossy, slow link
 # (5% loss, 200 ms each way, a 5 s flap): with recovery, nothing lost or

@@ -136,6 +136,11 @@ func runServe(args []string) error {
 	mux.Handle("/ws", plain)
 	mux.Handle("/", web.Pages())
 	health(mux, io)
+	stopAdmin, err := startAdmin(cfg.admin, io, mux)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer stopAdmin()
 	// The limits sockio.Serve would fill in, spelled out: they are the
 	// server's defence against idle, slow and oversized requests (see
 	// sockio.DefaultIdleTimeout and the others). No WriteTimeout: a long

@@ -58,7 +58,8 @@ type serveConfig struct {
 	metricsAddr  string   // --metrics: "" for none
 	logLevel     slog.Level
 	logJSON      bool
-	allowEIO3    bool // --allow-eio3: serve socket.io-client 2.x too
+	allowEIO3    bool        // --allow-eio3: serve socket.io-client 2.x too
+	admin        adminConfig // --admin, --admin-read-only, --admin-ui (serve_admin.go)
 
 	// warnings are worth a log line at start, not a refusal (an unknown
 	// SOCKIO_ variable, say).
@@ -120,6 +121,7 @@ func parseServe(args []string, output io.Writer) (serveConfig, error) {
 	logLevel := fs.String("log-level", "info", "least severe log level written: debug, info, warn or error")
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "write logs as JSON lines (log/slog's JSONHandler) instead of text")
 	fs.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also serve Socket.IO v2 clients (socket.io-client 2.x, Engine.IO 3), as the reference's allowEIO3; their chat name comes from the query (?name=ann&room=lobby)")
+	adminFlags := registerAdminFlags(fs)
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " [$" + envName(f.Name) + "]"
 	})
@@ -228,6 +230,9 @@ func parseServe(args []string, output io.Writer) (serveConfig, error) {
 	}
 	if cfg.maxBuffer <= 0 {
 		return cfg, fmt.Errorf("bad %s %d: a number of bytes, more than 0", flagRef("max-http-buffer-size"), cfg.maxBuffer)
+	}
+	if cfg.admin, err = adminFlags.check(flagRef); err != nil {
+		return cfg, err
 	}
 	if cfg.transports, err = transportList(*transports); err != nil {
 		return cfg, fmt.Errorf("bad %s %q: %w", flagRef("transports"), *transports, err)
