@@ -19,6 +19,7 @@ type MemoryAdapter struct {
 	sids  map[string]*stringSet // socket id → rooms
 
 	recovery *recoveryStore // nil unless connection-state recovery is on
+	order    sync.Mutex     // a kept broadcast's offset and delivery (Broadcast)
 }
 
 var _ Adapter = (*MemoryAdapter)(nil)
@@ -187,6 +188,12 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	// With recovery on, events without ack that may not be dropped are
 	// kept for replay (acks cannot be replayed, as in the reference).
 	if a.recovery != nil && (p.Type == parser.Event || p.Type == parser.BinaryEvent) && !p.HasID && !opts.Flags.Volatile {
+		// Offset and delivery as one step: a client's offset is the last
+		// event it got, so two broadcasts must reach every client in the
+		// order of their offsets, or a recovery would replay one it has
+		// and skip one it has not.
+		a.order.Lock()
+		defer a.order.Unlock()
 		a.recovery.store(p, opts)
 	}
 	enc := encode(p)

@@ -297,7 +297,8 @@ func (c *Client) connect(p *parser.Packet) {
 		(*h)(s)
 	}
 	for _, p := range missed {
-		_ = c.write(encode(p), &BroadcastFlags{})
+		// Beyond the send queue's bound: the recovery log bounds them.
+		_ = c.conn.Send(engineio.SendOptions{Replay: true}, encode(p)...)
 	}
 	answer := map[string]string{"sid": s.id}
 	if s.pid != "" {

@@ -201,3 +201,71 @@ func TestEventsWhileConnecting(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryBeyondSendQueue: a client that missed more events than its
+// send queue holds gets them all, not a "slow consumer" close that loses
+// its session (the recovery log bounds the replay).
+func TestRecoveryBeyondSendQueue(t *testing.T) {
+	io, hs := newTestServer(t, Options{MaxBufferedPackets: 8, ConnectionStateRecovery: &RecoveryOptions{}})
+	c := dial(t, hs)
+	sid, pid := connectAnswer(t, c.connect("/"))
+	_ = io.Emit("n", -1)
+	offset := lastArg(t, c.read())
+	_ = c.ws.Close()
+	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
+	const missed = 50
+	for i := range missed {
+		_ = io.Emit("n", i)
+	}
+	c2 := dial(t, hs)
+	c2.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	for i := range missed {
+		if got := c2.read(); !strings.HasPrefix(got, `42["n",`+itoa(i)+`,"`) {
+			t.Fatalf("missed event %d: %q", i, got)
+		}
+	}
+	if sid2, _ := connectAnswer(t, c2.read()); sid2 != sid {
+		t.Fatalf("recovered as %s, want %s", sid2, sid)
+	}
+	// The bound holds again once the replay is out.
+	_ = io.Emit("after", 1)
+	if got := c2.read(); !strings.HasPrefix(got, `42["after",1,"`) {
+		t.Fatalf("after recovery %q", got)
+	}
+}
+
+// TestKeptBroadcastsInOffsetOrder: broadcasts from several goroutines reach
+// a client in the order of their offsets, which recovery relies on.
+func TestKeptBroadcastsInOffsetOrder(t *testing.T) {
+	io, hs := newTestServer(t, Options{ConnectionStateRecovery: &RecoveryOptions{}})
+	c := dial(t, hs)
+	connectAnswer(t, c.connect("/"))
+	const senders, each = 4, 300
+	done := make(chan struct{})
+	for g := range senders {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				_ = io.Emit("n", g, i)
+			}
+		}()
+	}
+	prev := ""
+	for range senders * each {
+		off := lastArg(t, c.read())
+		if prev != "" && offsetLess(off, prev) {
+			t.Fatalf("offset %s after %s", off, prev)
+		}
+		prev = off
+	}
+	for range senders {
+		<-done
+	}
+}
+
+// offsetLess compares two offsets of one server's recovery store: one
+// prefix, then the sequence in base 36 without leading zeros, so the
+// longer is the later, and at one length the order is the strings'.
+func offsetLess(a, b string) bool {
+	return len(a) < len(b) || len(a) == len(b) && a < b
+}
