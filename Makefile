@@ -31,6 +31,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=400000x -fuzzminimizetime=2000x ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayloadV3$$' -fuzztime=200000x -fuzzminimizetime=2000x ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=200000x -fuzzminimizetime=2000x ./parser
+	$(GO) test -run='^$$' -fuzz='^FuzzMsgpackDecoder$$' -fuzztime=100000x -fuzzminimizetime=2000x ./parser
 	$(GO) test -run='^$$' -fuzz='^FuzzServerPayload$$' -fuzztime=5000x -fuzzminimizetime=2000x .
 	$(GO) test -run='^$$' -fuzz='^FuzzUTF8Validator$$' -fuzztime=150000x -fuzzminimizetime=2000x ./ws
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameReader$$' -fuzztime=60000x -fuzzminimizetime=2000x ./internal/wsconn

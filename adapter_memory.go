@@ -196,7 +196,7 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 		defer a.order.Unlock()
 		a.recovery.store(p, opts)
 	}
-	enc := encode(p)
+	enc := a.nsp.server.encode(p)
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
 }
@@ -205,7 +205,7 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 // never keeps it for connection-state recovery: for cluster adapters whose
 // broker keeps the broadcasts in a log of its own, with its own offsets.
 func (a *MemoryAdapter) Deliver(p *parser.Packet, opts *BroadcastOptions) {
-	enc := encode(p)
+	enc := a.nsp.server.encode(p)
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
 }
@@ -224,7 +224,7 @@ func (a *MemoryAdapter) Recovery() *RecoveryOptions { return a.nsp.server.opts.C
 func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(Args)) {
 	id := a.nsp.nextAckID()
 	p.ID, p.HasID = id, true
-	enc := encode(p)
+	enc := a.nsp.server.encode(p)
 	w := &ackWait{id: id}
 	var ev outgoingEvent
 	a.apply(opts, func(s *Socket) {

@@ -25,9 +25,9 @@ type Client struct {
 	server *Server
 	conn   *engineio.Session
 
-	rmu     sync.Mutex // serialises decoding
-	decoder parser.Decoder
-	v3      bool // a Socket.IO protocol 4 client, over Engine.IO 3 (protocol_v4.go)
+	rmu     sync.Mutex           // serialises decoding
+	decoder parser.PacketDecoder // the server's codec's
+	v3      bool                 // a Socket.IO protocol 4 client, over Engine.IO 3 (protocol_v4.go)
 
 	mu           sync.Mutex
 	sockets      []*Socket // one per namespace; few, so a slice beats a map in size
@@ -51,7 +51,7 @@ type task struct {
 
 func newClient(srv *Server, conn *engineio.Session) *Client {
 	c := &Client{server: srv, conn: conn, v3: conn.Protocol() == 3}
-	c.decoder.MaxAttachments = srv.opts.MaxAttachments
+	c.decoder = srv.codec().NewDecoder(srv.opts.MaxAttachments)
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		none := len(c.sockets) == 0
@@ -298,7 +298,7 @@ func (c *Client) connect(p *parser.Packet) {
 	}
 	for _, p := range missed {
 		// Beyond the send queue's bound: the recovery log bounds them.
-		_ = c.conn.Send(engineio.SendOptions{Replay: true}, encode(p)...)
+		_ = c.conn.Send(engineio.SendOptions{Replay: true}, c.server.encode(p)...)
 	}
 	answer := map[string]string{"sid": s.id}
 	if s.pid != "" {
@@ -308,7 +308,7 @@ func (c *Client) connect(p *parser.Packet) {
 	if c.v3 {
 		data = nil // "40": protocol 4 has no payload there
 	}
-	_ = c.write(encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
+	_ = c.write(c.server.encode(&parser.Packet{Type: parser.Connect, Namespace: name, Data: data}), &BroadcastFlags{})
 	s.becomeConnected()
 	s.sessionChanged() // its Join above came before it was connected
 	for _, fn := range nsp.connectionHandlers() {
@@ -355,11 +355,14 @@ func (c *Client) connectError(nsp string, err error) {
 	if merr != nil {
 		data, _ = json.Marshal(map[string]string{"message": ce.Message})
 	}
-	_ = c.write(encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
+	_ = c.write(c.server.encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
 }
 
 // write hands encoded packets to the connection.
 func (c *Client) write(pkts []packet.Packet, flags *BroadcastFlags) error {
+	if len(pkts) == 0 {
+		return nil // the codec could not write it (logged)
+	}
 	opts := engineio.SendOptions{NoCompress: flags.NoCompress}
 	if flags.Volatile {
 		c.conn.SendVolatile(opts, pkts...) // dropped when busy, as volatile allows
@@ -373,7 +376,7 @@ func (c *Client) write(pkts []packet.Packet, flags *BroadcastFlags) error {
 func (c *Client) disconnectAll() {
 	for _, s := range c.allSockets() {
 		if s.beginClose() {
-			_ = c.write(encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
+			_ = c.write(c.server.encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
 			c.enqueue(task{fn: func() { s.finishClose(ReasonServerNamespaceDisconnect) }}, false)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/engineio"
+	"github.com/sockio/sockio/parser"
 )
 
 // CORS, Cookie and PerMessageDeflate are the Engine.IO options of the same name.
@@ -47,6 +48,14 @@ type Options struct {
 	// the namespace it names. Namespaces the server created with Of are
 	// reached whatever their length.
 	MaxNamespaceNameBytes int
+	// Parser is the packet format of every connection (the reference's
+	// "parser" option): nil is parser.Default, the reference's own;
+	// parser.Msgpack serves clients that use socket.io-msgpack-parser.
+	// Clients must all use the server's format. MaxAttachments applies to
+	// the default format only: msgpack has no attachments (binary values
+	// travel inline) and, as in the reference, no limit on their number;
+	// MaxHTTPBufferSize bounds the message.
+	Parser parser.Codec
 
 	// Engine.IO options; see package engineio for each.
 	PingInterval       time.Duration

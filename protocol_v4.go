@@ -114,7 +114,7 @@ func (c *Client) connectErrorV4(nsp string, err error) {
 	if data == nil {
 		data, _ = json.Marshal(ce.Message)
 	}
-	_ = c.write(encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
+	_ = c.write(c.server.encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp, Data: data}), &BroadcastFlags{})
 }
 
 // jsTruthy reports whether v, as JSON, would be truthy in JavaScript: the

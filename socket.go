@@ -516,12 +516,12 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 		return err
 	}
 	s.nsp.stats.acksSent.Add(1)
-	return s.client.write(encode(p), &BroadcastFlags{})
+	return s.client.write(s.client.server.encode(p), &BroadcastFlags{})
 }
 
 // send encodes p and hands it to the connection.
 func (s *Socket) send(p *parser.Packet, flags *BroadcastFlags) error {
-	return s.deliver(p, encode(p), flags, nil)
+	return s.deliver(p, s.client.server.encode(p), flags, nil)
 }
 
 // deliver hands an encoded packet (possibly shared with other sockets) to
@@ -621,7 +621,7 @@ func (s *Socket) Disconnect(close bool) {
 	if !s.beginClose() {
 		return
 	}
-	_ = s.client.write(encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
+	_ = s.client.write(s.client.server.encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
 	s.client.enqueue(task{fn: func() { s.finishClose(ReasonServerNamespaceDisconnect) }}, false)
 }
 

@@ -149,7 +149,7 @@ func (s *Socket) send(p *parser.Packet, fn AckCallback, inline bool, flags emitF
 		return nil
 	}
 	if s.connected && conn != nil {
-		err := conn.Send(!flags.noCompress, encode(p)...)
+		err := s.m.sendPacket(conn, !flags.noCompress, p)
 		if err == nil {
 			s.registerAckLocked(p, pa, timeout)
 			return nil
@@ -248,7 +248,7 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	if conn == nil || !s.Connected() {
 		return ErrDisconnected
 	}
-	if err := conn.Send(true, encode(p)...); err != nil {
+	if err := s.m.sendPacket(conn, true, p); err != nil {
 		return fmt.Errorf("failed to send ack: %w", err)
 	}
 	return nil

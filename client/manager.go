@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sockio/sockio/client/internal/engine"
-	"github.com/sockio/sockio/parser"
 )
 
 type managerState uint8
@@ -290,7 +289,7 @@ func (m *Manager) dial(ctx context.Context, stop context.CancelFunc, gen uint64,
 func (m *Manager) engineHandler(gen uint64) engine.Handler {
 	var (
 		dmu sync.Mutex
-		dec = parser.Decoder{MaxAttachments: m.opts.MaxAttachments}
+		dec = m.codec().NewDecoder(m.opts.MaxAttachments)
 	)
 	return engine.Handler{
 		OnMessage: func(ctx context.Context, data []byte, binary bool) {

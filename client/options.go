@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/sockio/sockio/parser"
 )
 
 // Transport names for Options.Transports.
@@ -65,6 +67,12 @@ type Options struct {
 	// ErrQueueFull.
 	MaxBufferedPackets int
 	MaxBufferedBytes   int
+	// Parser is the packet format (the reference client's "parser"
+	// option): nil is parser.Default; parser.Msgpack talks to servers that
+	// use socket.io-msgpack-parser. It must be the server's.
+	// MaxAttachments applies to the default format only (msgpack carries
+	// binary values inline, without a limit on their number).
+	Parser parser.Codec
 
 	// Auth, AuthFunc, AckTimeout and MaxBufferedEmits configure the socket
 	// created by Connect and New; see SocketOptions.

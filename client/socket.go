@@ -260,7 +260,7 @@ func (s *Socket) Disconnect() {
 	s.mu.Unlock()
 	if was {
 		if c := s.m.currentConn(); c != nil {
-			_ = c.Send(false, encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp})...)
+			_ = s.m.sendPacket(c, false, &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp})
 		}
 	}
 	s.destroy()
@@ -360,7 +360,7 @@ func (s *Socket) sendConnect(conn *engine.Conn, gen uint64, auth any) {
 	s.mu.Unlock()
 	if ok {
 		// An error means the connection closed: the next one sends again.
-		_ = conn.Send(true, encode(&parser.Packet{Type: parser.Connect, Namespace: s.nsp, Data: data})...)
+		_ = s.m.sendPacket(conn, true, &parser.Packet{Type: parser.Connect, Namespace: s.nsp, Data: data})
 	}
 }
 
@@ -470,7 +470,10 @@ func (s *Socket) onConnectPacket(p *parser.Packet) {
 	// closed meanwhile, the rest waits for the next one.
 	sent := 0
 	for _, b := range s.sendBuffer {
-		if conn.Send(b.compress, encode(b.p)...) != nil {
+		// An encoding error drops the packet: the format cannot hold it,
+		// and no later connection would do better.
+		enc, err := s.m.encode(b.p)
+		if err == nil && conn.Send(b.compress, enc...) != nil {
 			break
 		}
 		sent++

@@ -29,4 +29,12 @@
 // so the server can reject a malformed packet before unmarshalling anything.
 // SplitArray, EventName and Reconstruct then take the payload apart;
 // EncodeData and AppendText build packets.
+//
+// That format is the Default Codec. A server or a client may use another
+// one for all its connections (the reference's "parser" option): Msgpack
+// is the format of socket.io-msgpack-parser, one MessagePack binary
+// message per packet. Whatever the codec, a Packet keeps the
+// representation above (JSON data, binary parts as placeholders plus
+// attachments); a codec converts at the connection's edge, so handlers,
+// adapters and recovery are the same for every format.
 package parser

@@ -3,6 +3,7 @@
 // where the two differ, the reference decides.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
+import msgpackParser from 'socket.io-msgpack-parser';
 
 const defaults = {
   port: 0,
@@ -12,6 +13,7 @@ const defaults = {
   connectTimeout: 45000,
   recovery: 0,
   allowEIO3: 0,
+  parser: 'default',
 };
 
 function parseFlags(argv) {
@@ -30,6 +32,11 @@ function parseFlags(argv) {
     let value;
     const eq = flag.indexOf('=');
     if (eq > 0) { value = flag.slice(eq + 1); flag = flag.slice(0, eq); } else { value = argv[++i]; }
+    if (flag === '--parser') {
+      if (value !== 'default' && value !== 'msgpack') fail(`flag --parser: default or msgpack, got ${value}`);
+      opts.parser = value;
+      continue;
+    }
     const key = names[flag];
     if (!key) fail(`unknown flag ${flag}`);
     if (value === undefined || !/^\d+$/.test(value)) fail(`flag ${flag} needs a non-negative integer, got ${value}`);
@@ -58,6 +65,7 @@ const io = new Server(httpServer, {
   cors: { origin: true, credentials: true },
   connectionStateRecovery: opts.recovery > 0 ? { maxDisconnectionDuration: opts.recovery } : undefined,
   allowEIO3: opts.allowEIO3 > 0,
+  ...(opts.parser === 'msgpack' ? { parser: msgpackParser } : {}),
 });
 
 const root = io.of('/');

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sockio/sockio"
+	"github.com/sockio/sockio/parser"
 )
 
 func main() {
@@ -28,7 +29,17 @@ func main() {
 	connectTimeout := flag.Int("connect-timeout", 45000, "ms")
 	recovery := flag.Int("recovery", 0, "connection-state recovery window in ms (0 = off)")
 	allowEIO3 := flag.Int("allow-eio3", 0, "1: also serve Socket.IO v2 clients (Engine.IO 3)")
+	parserName := flag.String("parser", "default", "packet format: default or msgpack (socket.io-msgpack-parser)")
 	flag.Parse()
+	var codec parser.Codec
+	switch *parserName {
+	case "default":
+	case "msgpack":
+		codec = parser.Msgpack
+	default:
+		fmt.Fprintf(os.Stderr, "unknown parser %q\n", *parserName)
+		os.Exit(2)
+	}
 	var rec *sockio.RecoveryOptions
 	if *recovery > 0 {
 		rec = &sockio.RecoveryOptions{MaxDisconnectionDuration: time.Duration(*recovery) * time.Millisecond}
@@ -43,6 +54,7 @@ func main() {
 
 		ConnectionStateRecovery: rec,
 		AllowEIO3:               *allowEIO3 > 0,
+		Parser:                  codec,
 	})
 	setup(io)
 
