@@ -350,11 +350,11 @@ func (srv *Server) Close(ctx context.Context, reason string) error {
 	}
 }
 
-// newID returns a random session id: 15 bytes, base64url (20 characters).
 // appendOpen appends the open packet's JSON. It is written by hand, not by
 // encoding/json: it is the same five fields for every connection, and
 // reflection was a visible share of the cost of an accept. The session id
-// is URL-safe base64, so it needs no escaping.
+// is URL-safe base64, with a node name of the same characters and a '.'
+// when forwarding, so it needs no escaping.
 func (srv *Server) appendOpen(b []byte, sid string, offerUpgrade bool) []byte {
 	b = append(b, `{"sid":"`...)
 	b = append(b, sid...)
@@ -371,6 +371,7 @@ func (srv *Server) appendOpen(b []byte, sid string, offerUpgrade bool) []byte {
 	return append(b, '}')
 }
 
+// newID returns a random session id: 15 bytes, base64url (20 characters).
 func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:])
