@@ -143,25 +143,11 @@ func startCluster(t testing.TB, count int, e env) []*node {
 // servers.
 func waitCluster(t testing.TB, nodes []*node, want int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, n := range nodes {
-		if err := n.adapter().WaitSubscribed(ctx); err != nil {
-			t.Fatalf("%s: not subscribed: %v\nlog:\n%s", n.name, err, n.log)
-		}
+	list := make([]testkit.ClusterNode, len(nodes))
+	for i, n := range nodes {
+		list[i] = testkit.ClusterNode{Name: n.name, Server: n.srv, WaitSubscribed: n.adapter().WaitSubscribed, Log: n.log}
 	}
-	for _, n := range nodes {
-		testkit.Eventually(t, 10*time.Second, func() error {
-			got, err := n.srv.Of("/").ServerCount(ctx)
-			if err != nil {
-				return err
-			}
-			if got != want {
-				return fmt.Errorf("%s: server count %d, want %d", n.name, got, want)
-			}
-			return nil
-		})
-	}
+	testkit.WaitCluster(t, list, want)
 }
 
 // debugLogger logs everything to l, for tests that check what was logged.
