@@ -26,7 +26,5 @@ func (srv *Server) refuseDraining(w http.ResponseWriter, r *http.Request, upgrad
 	if upgrade {
 		w.Header().Set("Connection", "close")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"code":3,"message":"Server draining"}`))
+	writeErrorStatus(w, http.StatusServiceUnavailable, CodeBadRequest, "Server draining")
 }

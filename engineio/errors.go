@@ -53,11 +53,17 @@ var (
 // writeError answers a refused request as the reference does: JSON
 // {"code":N,"message":"..."}, 403 for Forbidden and 400 otherwise.
 func writeError(w http.ResponseWriter, code int, message string) {
+	writeErrorStatus(w, codeStatus(code), code, message)
+}
+
+// writeErrorStatus is writeError with another HTTP status than the
+// reference's (503 for a draining server).
+func writeErrorStatus(w http.ResponseWriter, status, code int, message string) {
 	body, _ := json.Marshal(struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	}{code, errorMessage(code, message)})
-	refuse(w, code, "application/json", body)
+	respond(w, status, "application/json", body)
 }
 
 // writeUpgradeError refuses a WebSocket upgrade request the way the
@@ -75,10 +81,18 @@ func errorMessage(code int, message string) string {
 }
 
 func refuse(w http.ResponseWriter, code int, contentType string, body []byte) {
-	status := http.StatusBadRequest
+	respond(w, codeStatus(code), contentType, body)
+}
+
+// codeStatus is the reference's HTTP status for an error code.
+func codeStatus(code int) int {
 	if code == CodeForbidden {
-		status = http.StatusForbidden
+		return http.StatusForbidden
 	}
+	return http.StatusBadRequest
+}
+
+func respond(w http.ResponseWriter, status int, contentType string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
