@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,18 @@ func (c *chatClient) read() string {
 		}
 		return string(data)
 	}
+}
+
+// untilAck reads packets until the ack with the given id comes.
+func (c *chatClient) untilAck(id int) {
+	c.t.Helper()
+	want := "43" + strconv.Itoa(id) + "["
+	for range 50 {
+		if strings.HasPrefix(c.read(), want) {
+			return
+		}
+	}
+	c.t.Fatalf("no ack %d", id)
 }
 
 // until reads events until one named event comes for which match (a

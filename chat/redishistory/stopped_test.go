@@ -79,12 +79,17 @@ func TestRedisStoppedDeliveryGoesOn(t *testing.T) {
 	ann.until("welcome", nil)
 	bob := dialChat(t, hs.URL, "bob")
 	bob.until("welcome", nil)
+	acks := 0
 	say := func(text string) {
-		ann.send(`42["message",{"text":"` + text + `"}]`)
+		acks++
+		ann.send(`42` + strconv.Itoa(acks) + `["message",{"text":"` + text + `"}]`)
 		bob.until("message", func(raw json.RawMessage) bool {
 			var m chat.Message
 			return json.Unmarshal(raw, &m) == nil && m.Text == text
 		})
+		// The message is queued for the history after its delivery and
+		// before its ack: only the ack says Flush will cover it.
+		ann.untilAck(acks)
 	}
 	say("before")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
