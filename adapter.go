@@ -71,9 +71,23 @@ type Adapter interface {
 	// PersistSession keeps a disconnected socket's state for connection-state
 	// recovery (only called when the server has it on).
 	PersistSession(s Session)
-	// RestoreSession returns the state kept for pid, with the events sent to
-	// its rooms after offset, or nil if it cannot be recovered.
-	RestoreSession(ctx context.Context, pid, offset string) (*Session, error)
+	// TakeSession returns and forgets the state kept for pid; nil, with no
+	// error, when there is none. sockio then puts the socket back in its
+	// rooms, where broadcasts reach it (held until it is connected), and
+	// only then reads what it missed with ReadMissed: an event sent in
+	// between reaches it one way or both, never neither.
+	TakeSession(ctx context.Context, pid string) (*Session, error)
+	// ReadMissed returns the kept events sent to rooms after offset, oldest
+	// first, each with its offset as last argument, and through, the offset
+	// of the newest event read (offset itself when none came after it).
+	// ok is false when offset is not kept any more: the client cannot be
+	// recovered.
+	ReadMissed(ctx context.Context, rooms []string, offset string) (missed []*parser.Packet, through string, ok bool, err error)
+	// OffsetAfter reports whether offset a comes after offset b: a
+	// recovered socket drops the live broadcasts that its replay already
+	// held (at or before through). An offset it cannot compare counts as
+	// after.
+	OffsetAfter(a, b string) bool
 
 	// Close releases the adapter's resources.
 	Close() error

@@ -194,20 +194,21 @@ func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 		// and skip one it has not.
 		a.order.Lock()
 		defer a.order.Unlock()
-		a.recovery.store(p, opts)
+		a.Deliver(p, opts, a.recovery.store(p, opts))
+		return
 	}
-	enc := a.nsp.server.encode(p)
-	var ev outgoingEvent
-	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
+	a.Deliver(p, opts, "")
 }
 
 // Deliver sends p to the selected local sockets as Broadcast does, but
 // never keeps it for connection-state recovery: for cluster adapters whose
 // broker keeps the broadcasts in a log of its own, with its own offsets.
-func (a *MemoryAdapter) Deliver(p *parser.Packet, opts *BroadcastOptions) {
+// offset is p's place in that log (already p's last argument), "" when
+// it is not kept: a socket being recovered drops what its replay holds.
+func (a *MemoryAdapter) Deliver(p *parser.Packet, opts *BroadcastOptions, offset string) {
 	enc := a.nsp.server.encode(p)
 	var ev outgoingEvent
-	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev) })
+	a.apply(opts, func(s *Socket) { s.deliver(p, enc, &opts.Flags, &ev, offset) })
 }
 
 // Recovery returns the server's connection-state recovery options (with
@@ -239,7 +240,7 @@ func (a *MemoryAdapter) BroadcastWithAck(p *parser.Packet, opts *BroadcastOption
 			return
 		}
 		w.add(s)
-		s.deliver(p, enc, &opts.Flags, &ev)
+		s.deliver(p, enc, &opts.Flags, &ev, "")
 	})
 	onCount(w.count())
 	w.arm(opts.Flags.Timeout)
@@ -340,12 +341,26 @@ func (a *MemoryAdapter) PersistSession(s Session) {
 	}
 }
 
-// RestoreSession implements Adapter.
-func (a *MemoryAdapter) RestoreSession(_ context.Context, pid, offset string) (*Session, error) {
+// TakeSession implements Adapter.
+func (a *MemoryAdapter) TakeSession(_ context.Context, pid string) (*Session, error) {
 	if a.recovery == nil {
 		return nil, nil
 	}
-	return a.recovery.restore(pid, offset), nil
+	return a.recovery.take(pid), nil
+}
+
+// ReadMissed implements Adapter.
+func (a *MemoryAdapter) ReadMissed(_ context.Context, rooms []string, offset string) ([]*parser.Packet, string, bool, error) {
+	if a.recovery == nil {
+		return nil, "", false, nil
+	}
+	missed, through, ok := a.recovery.missed(rooms, offset)
+	return missed, through, ok, nil
+}
+
+// OffsetAfter implements Adapter.
+func (a *MemoryAdapter) OffsetAfter(x, y string) bool {
+	return a.recovery == nil || a.recovery.after(x, y)
 }
 
 // Close implements Adapter.

@@ -259,6 +259,7 @@ func (c *Client) connect(p *parser.Packet) {
 	}
 	if !s.recovered || !c.server.opts.ConnectionStateRecovery.SkipMiddlewares {
 		if err := nsp.connect(s); err != nil {
+			nsp.remove(s)            // reachable since its recovery
 			nsp.adapter.DelAll(s.id) // rooms a recovery may have restored
 			if c.v3 {
 				c.connectErrorV4(name, err)
@@ -272,6 +273,7 @@ func (c *Client) connect(p *parser.Packet) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		nsp.remove(s)
 		nsp.adapter.DelAll(s.id)
 		c.server.releaseNamespace(nsp, false)
 		return
@@ -322,24 +324,49 @@ var connectingHook atomic.Pointer[func(*Socket)]
 
 // recover restores s from the session its auth names (pid and offset),
 // if the adapter still has it, and returns the events it missed.
+//
+// The socket is back in its rooms before the missed events are read, so
+// that a broadcast sent meanwhile reaches it, from the log or live: what
+// comes live while it connects waits in s.early, and what the replay
+// already holds is dropped by offset (Socket.replayed).
 func (c *Client) recover(s *Socket, auth map[string]any) []*parser.Packet {
 	pid, _ := auth["pid"].(string)
 	offset, _ := auth["offset"].(string)
 	if pid == "" || offset == "" {
 		return nil
 	}
-	s.nsp.stats.recoveryAttempts.Add(1)
+	nsp := s.nsp
+	nsp.stats.recoveryAttempts.Add(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	sess, err := s.nsp.adapter.RestoreSession(ctx, pid, offset)
+	sess, err := nsp.adapter.TakeSession(ctx, pid)
 	if err != nil || sess == nil {
-		s.nsp.stats.recoveryMissed.Add(1)
+		nsp.stats.recoveryMissed.Add(1)
 		return nil
 	}
-	s.nsp.stats.recovered.Add(1)
-	s.id, s.pid, s.data, s.recovered = sess.SID, sess.PID, sess.Data, true
+	id := s.id
+	s.id = sess.SID
+	nsp.reach(s)
 	s.Join(sess.Rooms...)
-	return sess.Missed
+	missed, through, ok, err := nsp.adapter.ReadMissed(ctx, sess.Rooms, offset)
+	if err != nil || !ok {
+		// A new socket after all: out of the old one's rooms, and what
+		// reached it as the old one is not for it.
+		nsp.remove(s)
+		nsp.adapter.DelAll(s.id)
+		s.mu.Lock()
+		s.id, s.early = id, &earlyQueue{}
+		s.mu.Unlock()
+		nsp.stats.recoveryMissed.Add(1)
+		return nil
+	}
+	nsp.stats.recovered.Add(1)
+	a := nsp.adapter
+	s.mu.Lock()
+	s.pid, s.data, s.recovered = sess.PID, sess.Data, true
+	s.replayed = s.early.replayedFrom(func(off string) bool { return a.OffsetAfter(off, through) })
+	s.mu.Unlock()
+	return missed
 }
 
 func (c *Client) connectError(nsp string, err error) {

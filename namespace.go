@@ -242,10 +242,16 @@ func (n *Namespace) connect(s *Socket) error {
 }
 
 func (n *Namespace) add(s *Socket) {
+	n.reach(s)
+	n.stats.connections.Add(1)
+}
+
+// reach makes s a target of broadcasts (its early queue holds them until
+// it is connected); add counts it connected.
+func (n *Namespace) reach(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	n.mu.Unlock()
-	n.stats.connections.Add(1)
 }
 
 func (n *Namespace) remove(s *Socket) {

@@ -38,8 +38,6 @@ type Session struct {
 	PID   string
 	Rooms []string
 	Data  any
-	// Missed are the events sent to the socket's rooms after its offset.
-	Missed []*parser.Packet
 }
 
 // recoverableReasons are the disconnections after which a session is kept:
@@ -104,12 +102,12 @@ func newRecoveryStore(opts *RecoveryOptions) *recoveryStore {
 }
 
 // store records an EVENT for replay and appends its offset as the last
-// argument, where the official client reads it.
-func (r *recoveryStore) store(p *parser.Packet, opts *BroadcastOptions) {
+// argument, where the official client reads it; it returns the offset.
+func (r *recoveryStore) store(p *parser.Packet, opts *BroadcastOptions) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.sessions == nil {
-		return // closed
+		return "" // closed
 	}
 	seq := r.next
 	r.next++
@@ -134,6 +132,7 @@ func (r *recoveryStore) store(p *parser.Packet, opts *BroadcastOptions) {
 		r.packets = r.packets[cut:]
 		r.first += uint64(cut)
 	}
+	return offset
 }
 
 // packetSize is what a kept packet is counted for: its data and
@@ -178,32 +177,53 @@ func (r *recoveryStore) persist(s Session) {
 	r.sessions[s.PID] = st
 }
 
-// restore returns the session of pid with the events it missed after
-// offset, or nil when the session or the offset is gone. A session is
-// restored once.
-func (r *recoveryStore) restore(pid, offset string) *Session {
+// take returns and forgets the session kept under pid, nil if none.
+func (r *recoveryStore) take(pid string) *Session {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.sessions[pid]
 	if st == nil {
 		return nil
 	}
-	if len(offset) <= len(r.prefix) || offset[:len(r.prefix)] != r.prefix {
-		return nil
-	}
-	seq, err := strconv.ParseUint(offset[len(r.prefix):], 36, 64)
-	if err != nil || seq < r.first || seq >= r.next || len(r.packets) == 0 {
-		return nil
-	}
 	st.timer.Stop()
 	delete(r.sessions, pid)
 	s := st.Session
+	return &s
+}
+
+// missed returns the kept events sent to rooms after offset, and the
+// offset of the newest kept event (offset itself when none came after
+// it); ok is false when offset is not, or no longer, kept.
+func (r *recoveryStore) missed(in []string, offset string) (missed []*parser.Packet, through string, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seq, ok := r.seq(offset)
+	if !ok || seq < r.first || seq >= r.next || len(r.packets) == 0 {
+		return nil, "", false
+	}
 	for _, sp := range r.packets[seq-r.first+1:] {
-		if rooms.Included(s.Rooms, sp.rooms, sp.except) {
-			s.Missed = append(s.Missed, sp.p)
+		if rooms.Included(in, sp.rooms, sp.except) {
+			missed = append(missed, sp.p)
 		}
 	}
-	return &s
+	return missed, r.prefix + strconv.FormatUint(r.next-1, 36), true
+}
+
+// seq reads one of this store's offsets.
+func (r *recoveryStore) seq(offset string) (uint64, bool) {
+	if len(offset) <= len(r.prefix) || offset[:len(r.prefix)] != r.prefix {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(offset[len(r.prefix):], 36, 64)
+	return seq, err == nil
+}
+
+// after reports whether offset a was given after offset b; an offset that
+// is not this store's is not comparable, and counts as later.
+func (r *recoveryStore) after(a, b string) bool {
+	sa, okA := r.seq(a)
+	sb, okB := r.seq(b)
+	return !okA || !okB || sa > sb
 }
 
 func (r *recoveryStore) close() {

@@ -1,10 +1,14 @@
 package sockio
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sockio/sockio/parser"
 )
 
 func connectAnswer(t *testing.T, got string) (sid, pid string) {
@@ -117,13 +121,15 @@ func TestRecoveryStoreBounded(t *testing.T) {
 	if len(r.packets) != 3 {
 		t.Fatalf("%d packets kept, want 3", len(r.packets))
 	}
-	r.persist(Session{SID: "s", PID: "p"})
-	if r.restore("p", offsets[0]) != nil {
-		t.Fatal("restored from an offset that was dropped")
+	if _, _, ok := r.missed(nil, offsets[0]); ok {
+		t.Fatal("read missed events from an offset that was dropped")
 	}
-	s := r.restore("p", offsets[7])
-	if s == nil || len(s.Missed) != 2 {
-		t.Fatalf("restore from a kept offset: %+v", s)
+	missed, through, ok := r.missed(nil, offsets[7])
+	if !ok || len(missed) != 2 || through != offsets[9] {
+		t.Fatalf("missed events from a kept offset: %d, through %q (want 2, %q), ok %v", len(missed), through, offsets[9], ok)
+	}
+	if !r.after(offsets[9], offsets[7]) || r.after(offsets[7], offsets[9]) || r.after(offsets[7], offsets[7]) {
+		t.Fatal("offsets out of order")
 	}
 	r.close()
 }
@@ -155,9 +161,8 @@ func TestRecoveryStoreBoundedInBytes(t *testing.T) {
 	if len(r.packets) != 2 {
 		t.Fatalf("%d packets kept, want 2", len(r.packets))
 	}
-	r.persist(Session{SID: "s", PID: "p"})
-	if s := r.restore("p", offsets[8]); s == nil || len(s.Missed) != 1 {
-		t.Fatalf("restore from a kept offset: %+v", s)
+	if missed, _, ok := r.missed(nil, offsets[8]); !ok || len(missed) != 1 {
+		t.Fatalf("missed events from a kept offset: %d, ok %v", len(missed), ok)
 	}
 	r.close()
 }
@@ -268,4 +273,76 @@ func TestKeptBroadcastsInOffsetOrder(t *testing.T) {
 // longer is the later, and at one length the order is the strings'.
 func offsetLess(a, b string) bool {
 	return len(a) < len(b) || len(a) == len(b) && a < b
+}
+
+// betweenAdapter broadcasts while a recovery is between TakeSession and
+// ReadMissed: the event is in the replay and, the socket being back in
+// its rooms, delivered live too.
+type betweenAdapter struct {
+	*MemoryAdapter
+	during func()
+}
+
+func (a *betweenAdapter) ReadMissed(ctx context.Context, rooms []string, offset string) ([]*parser.Packet, string, bool, error) {
+	if a.during != nil {
+		a.during()
+	}
+	return a.MemoryAdapter.ReadMissed(ctx, rooms, offset)
+}
+
+// TestRecoveryRacingBroadcasts: a broadcast sent while a session is being
+// restored reaches the socket exactly once, whether it is sent while its
+// missed events are read (in the replay and live: the live one is
+// dropped) or while its middlewares run (live only, after the CONNECT).
+func TestRecoveryRacingBroadcasts(t *testing.T) {
+	var ad *betweenAdapter
+	io, hs := newTestServer(t, Options{
+		ConnectionStateRecovery: &RecoveryOptions{},
+		Adapter: func(n *Namespace) Adapter {
+			ad = &betweenAdapter{MemoryAdapter: NewMemoryAdapter(n)}
+			return ad
+		},
+	})
+	var inMiddleware atomic.Bool
+	io.Of("/").Use(func(s *Socket) error {
+		if inMiddleware.Load() {
+			_ = io.To("news").Emit("n", "middleware")
+		}
+		return nil
+	})
+	io.OnConnection(func(s *Socket) {
+		s.On("join", func(room string, ack Ack) { s.Join(room); ack() })
+	})
+	c := dial(t, hs)
+	sid, pid := connectAnswer(t, c.connect("/"))
+	c.send(`420["join","news"]`)
+	if got := c.read(); got != "430[]" {
+		t.Fatalf("join ack %q", got)
+	}
+	_ = io.To("news").Emit("n", "before")
+	offset := lastArg(t, c.read())
+	_ = c.ws.Close()
+	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
+	_ = io.To("news").Emit("n", "missed")
+
+	ad.during = func() { _ = io.To("news").Emit("n", "reading") }
+	inMiddleware.Store(true)
+	c2 := dial(t, hs)
+	c2.send(`40{"pid":"` + pid + `","offset":"` + offset + `"}`)
+	for _, want := range []string{"missed", "reading"} {
+		if got := c2.read(); !strings.HasPrefix(got, `42["n","`+want+`","`) {
+			t.Fatalf("replay: %q, want %q", got, want)
+		}
+	}
+	if sid2, _ := connectAnswer(t, c2.read()); sid2 != sid {
+		t.Fatalf("recovered as %s, want %s", sid2, sid)
+	}
+	if got := c2.read(); !strings.HasPrefix(got, `42["n","middleware","`) {
+		t.Fatalf("after CONNECT %q, want the middleware's event", got)
+	}
+	// Nothing twice: the next one is the next event.
+	_ = io.To("news").Emit("n", "after")
+	if got := c2.read(); !strings.HasPrefix(got, `42["n","after","`) {
+		t.Fatalf("%q, want the event sent after the recovery", got)
+	}
 }

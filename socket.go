@@ -74,6 +74,11 @@ type Socket struct {
 	// goes out after the answer and the missed events (so that nothing
 	// overtakes them). Nil once connected.
 	early *earlyQueue
+	// replayed, set for a recovered socket, reports whether a logged
+	// broadcast (by its offset) is newer than its replay: older ones
+	// already went out with the missed events. Live broadcasts come in
+	// log order, so the first newer one ends the check (nil again).
+	replayed func(offset string) bool
 
 	// finished is closed when the disconnect sequence ended (session kept,
 	// handlers run): Server.Close waits for it before closing adapters.
@@ -521,15 +526,22 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 
 // send encodes p and hands it to the connection.
 func (s *Socket) send(p *parser.Packet, flags *BroadcastFlags) error {
-	return s.deliver(p, s.client.server.encode(p), flags, nil)
+	return s.deliver(p, s.client.server.encode(p), flags, nil, "")
 }
 
 // deliver hands an encoded packet (possibly shared with other sockets) to
-// the connection.
-func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *BroadcastFlags, ev *outgoingEvent) error {
+// the connection; offset is its place in the adapter's log, "" if none.
+func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *BroadcastFlags, ev *outgoingEvent, offset string) error {
 	s.mu.Lock()
+	if s.replayed != nil && offset != "" {
+		if !s.replayed(offset) {
+			s.mu.Unlock()
+			return nil // its replay had it
+		}
+		s.replayed = nil
+	}
 	if q := s.early; q != nil && !s.closing {
-		q.add(enc, flags)
+		q.add(enc, flags, offset)
 		s.mu.Unlock()
 		return nil
 	}
@@ -554,8 +566,9 @@ func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *Broadcast
 
 // earlyQueue is what reached a socket while it connected (Socket.early).
 type earlyQueue struct {
-	pkts  [][]packet.Packet
-	flags []*BroadcastFlags
+	pkts    [][]packet.Packet
+	flags   []*BroadcastFlags
+	offsets []string // of logged broadcasts, "" for the others
 }
 
 // maxEarly bounds an early queue: a connect takes the middlewares' time,
@@ -563,11 +576,33 @@ type earlyQueue struct {
 // dropped, as a slow consumer's would be.
 const maxEarly = 1024
 
-func (q *earlyQueue) add(enc []packet.Packet, flags *BroadcastFlags) {
+func (q *earlyQueue) add(enc []packet.Packet, flags *BroadcastFlags, offset string) {
 	if len(q.pkts) < maxEarly {
 		q.pkts = append(q.pkts, enc)
 		q.flags = append(q.flags, flags)
+		q.offsets = append(q.offsets, offset)
 	}
+}
+
+// replayedFrom drops the logged broadcasts that a recovery's replay holds
+// (those for which newer is false), and returns newer if none of the
+// queue's is newer yet (it is to be checked on later deliveries).
+func (q *earlyQueue) replayedFrom(newer func(offset string) bool) (still func(string) bool) {
+	still = newer
+	n := 0
+	for i, off := range q.offsets {
+		if off != "" && still != nil {
+			if !still(off) {
+				continue
+			}
+			still = nil // in log order: the rest are newer too
+		}
+		q.pkts[n], q.flags[n], q.offsets[n] = q.pkts[i], q.flags[i], off
+		n++
+	}
+	clear(q.pkts[n:])
+	q.pkts, q.flags, q.offsets = q.pkts[:n], q.flags[:n], q.offsets[:n]
+	return still
 }
 
 // becomeConnected sends what reached s while it connected, in order, then

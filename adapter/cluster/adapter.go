@@ -327,30 +327,55 @@ func (a *Adapter) deliver(p *parser.Packet, opts *sockio.BroadcastOptions, offse
 		a.MemoryAdapter.Broadcast(p, opts)
 		return
 	}
-	if offset != "" && a.recoverable(p, opts) {
+	if offset == "" || !a.recoverable(p, opts) {
+		offset = ""
+	} else {
 		p.Data = wire.AppendArg(p.Data, offset)
 	}
-	a.MemoryAdapter.Deliver(p, opts)
+	a.MemoryAdapter.Deliver(p, opts, offset)
 }
 
 // Broadcast implements sockio.Adapter: published first (its offset, with
 // a log, goes into the packet as the reference's ClusterAdapter does),
 // then delivered to the local sockets.
+//
+// With a log, a broadcast kept for recovery reaches the local sockets
+// from the log, as the other nodes' do: every client then gets them in
+// the log's order, which recovery relies on (a client's offset is the
+// last event it got; delivered before an older one from another node, a
+// replay would send one it has and skip one it has not). It costs the
+// local sockets a round trip to the broker.
 func (a *Adapter) Broadcast(p *parser.Packet, opts *sockio.BroadcastOptions) {
+	if opts.Flags.Local {
+		a.deliver(p, opts, "")
+		return
+	}
+	fromLog := a.logged && a.recoverable(p, opts) && a.isSubscribed()
 	offset := ""
-	if !opts.Flags.Local {
-		pkt, err := wire.Packet(p, a.name)
-		if err == nil {
-			offset, err = a.publish(Broadcast, notepack.Map{
-				{Key: "packet", Value: pkt},
-				{Key: "opts", Value: wire.Options(opts, true)},
-			})
-		}
-		if err != nil {
-			a.c.log.Warn("cluster adapter: broadcast not sent to other nodes", "nsp", a.name, "err", err)
-		}
+	pkt, err := wire.Packet(p, a.name)
+	if err == nil {
+		offset, err = a.publish(Broadcast, notepack.Map{
+			{Key: "packet", Value: pkt},
+			{Key: "opts", Value: wire.Options(opts, true)},
+		})
+	}
+	if err != nil {
+		a.c.log.Warn("cluster adapter: broadcast not sent to other nodes", "nsp", a.name, "err", err)
+	} else if fromLog && offset != "" {
+		return // the subscription delivers it (ownBroadcast)
 	}
 	a.deliver(p, opts, offset)
+}
+
+// isSubscribed reports whether the broker delivers the namespace's
+// messages (its own included) from now on.
+func (a *Adapter) isSubscribed() bool {
+	select {
+	case <-a.subscribed:
+		return true
+	default:
+		return false
+	}
 }
 
 // BroadcastWithAck implements sockio.Adapter: each node reports its client

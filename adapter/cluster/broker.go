@@ -95,12 +95,16 @@ type Log interface {
 	// until fn returns false or the log ends. It returns ErrOffsetGone when
 	// offset is no longer (or never was) in the log.
 	ReadFrom(ctx context.Context, nsp, offset string, fn func(m *Message, offset string) bool) error
+	// OffsetAfter reports whether offset a comes after offset b in the log
+	// (true when either is not an offset of the log's: an unknown one is
+	// not to be dropped as old).
+	OffsetAfter(a, b string) bool
 }
 
 // SessionStore keeps the sessions of disconnected sockets where any node
 // can take them back (connection-state recovery across nodes).
 type SessionStore interface {
-	// PersistSession keeps s (its Missed left out) for ttl, under s.PID.
+	// PersistSession keeps s for ttl, under s.PID.
 	PersistSession(ctx context.Context, nsp string, s sockio.Session, ttl time.Duration) error
 	// TakeSession returns and forgets the session kept under pid; nil,
 	// with no error, when there is none. The client's offset decides which

@@ -15,7 +15,13 @@ type handler struct{ a *Adapter }
 // HandleMessage implements Handler.
 func (h handler) HandleMessage(m *Message, offset string) {
 	a := h.a
-	if m == nil || m.UID == a.uid || m.NSP != a.name {
+	if m == nil || m.NSP != a.name {
+		return
+	}
+	if m.UID == a.uid {
+		if m.Type == Broadcast && offset != "" && a.logged {
+			a.ownBroadcast(m, offset)
+		}
 		return
 	}
 	switch m.Type {
@@ -65,6 +71,24 @@ func requestID(d any) (id string, present bool, err error) {
 		return "", true, fmt.Errorf("%w: requestId", wire.ErrMalformed)
 	}
 	return id, true, nil
+}
+
+// ownBroadcast delivers to the local sockets a broadcast of this node
+// that Broadcast left to the log (one kept for recovery), in the log's
+// order; the node's other broadcasts went out at once.
+func (a *Adapter) ownBroadcast(m *Message, offset string) {
+	if wire.Has(m.Data, "requestId") {
+		return
+	}
+	opts, err := wire.ReadOptions(wire.Field(m.Data, "opts"))
+	if err != nil {
+		return // we wrote it; another writer's would be malformed
+	}
+	p, err := wire.ReadPacket(wire.Field(m.Data, "packet"), a.name)
+	if err != nil || !a.recoverable(p, opts) {
+		return
+	}
+	a.deliver(p, opts, offset)
 }
 
 // onMessage carries out a message from another node (or an emitter).

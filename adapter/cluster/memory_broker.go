@@ -261,6 +261,13 @@ func (b *MemoryBroker) PublishResponse(ctx context.Context, uid string, m *Messa
 	return nil
 }
 
+// OffsetAfter implements Log: offsets are sequence numbers.
+func (b *MemoryBroker) OffsetAfter(x, y string) bool {
+	p, errP := strconv.ParseUint(x, 10, 64)
+	q, errQ := strconv.ParseUint(y, 10, 64)
+	return errP != nil || errQ != nil || p > q
+}
+
 // ReadFrom implements Log.
 func (b *MemoryBroker) ReadFrom(ctx context.Context, nsp, offset string, fn func(m *Message, offset string) bool) error {
 	seq, err := strconv.ParseUint(offset, 10, 64)
@@ -295,7 +302,6 @@ func (b *MemoryBroker) PersistSession(ctx context.Context, nsp string, s sockio.
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.Missed = nil
 	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -19,7 +19,6 @@ func (a *Adapter) PersistSession(s sockio.Session) {
 		a.MemoryAdapter.PersistSession(s)
 		return
 	}
-	s.Missed = nil
 	a.persisting.RLock()
 	defer a.persisting.RUnlock()
 	if a.live != nil {
@@ -33,41 +32,57 @@ func (a *Adapter) PersistSession(s sockio.Session) {
 	}
 }
 
-// RestoreSession implements sockio.Adapter: the session is taken from the
-// broker (once), and the events it missed are read from the broker's log
-// after offset, those sent to its rooms, each with its own offset. A
-// session whose offset left the log is not recovered (the client gets a
-// new socket), as with the reference.
-func (a *Adapter) RestoreSession(ctx context.Context, pid, offset string) (*sockio.Session, error) {
+// TakeSession implements sockio.Adapter: with a broker that keeps a log
+// and sessions, the session is taken from the broker (once), wherever it
+// was kept.
+func (a *Adapter) TakeSession(ctx context.Context, pid string) (*sockio.Session, error) {
 	if !a.logged {
-		return a.MemoryAdapter.RestoreSession(ctx, pid, offset)
+		return a.MemoryAdapter.TakeSession(ctx, pid)
 	}
 	s, err := a.c.store.TakeSession(ctx, a.name, pid)
 	if err != nil {
-		return nil, fmt.Errorf("cluster adapter: restore session: %w", err)
+		return nil, fmt.Errorf("cluster adapter: take session: %w", err)
 	}
-	if s == nil {
-		return nil, nil
+	return s, nil
+}
+
+// ReadMissed implements sockio.Adapter: the events are read from the
+// broker's log after offset, those sent to rooms, each with its own
+// offset. An offset that left the log is not recovered (the client gets a
+// new socket), as with the reference.
+func (a *Adapter) ReadMissed(ctx context.Context, in []string, offset string) ([]*parser.Packet, string, bool, error) {
+	if !a.logged {
+		return a.MemoryAdapter.ReadMissed(ctx, in, offset)
 	}
 	var missed []*parser.Packet
-	err = a.c.blog.ReadFrom(ctx, a.name, offset, func(m *Message, off string) bool {
-		if p := a.missed(m, s.Rooms); p != nil {
+	through := offset
+	err := a.c.blog.ReadFrom(ctx, a.name, offset, func(m *Message, off string) bool {
+		through = off
+		if p := a.missed(m, in); p != nil {
 			p.Data = wire.AppendArg(p.Data, off)
 			missed = append(missed, p)
 		}
 		return ctx.Err() == nil
 	})
 	if errors.Is(err, ErrOffsetGone) {
-		return nil, nil
+		return nil, "", false, nil
 	}
 	if err == nil {
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cluster adapter: restore session: read log: %w", err)
+		return nil, "", false, fmt.Errorf("cluster adapter: read missed events: %w", err)
 	}
-	s.Missed = missed
-	return s, nil
+	return missed, through, true, nil
+}
+
+// OffsetAfter implements sockio.Adapter, with the broker's order of
+// offsets.
+func (a *Adapter) OffsetAfter(x, y string) bool {
+	if !a.logged {
+		return a.MemoryAdapter.OffsetAfter(x, y)
+	}
+	return a.c.blog.OffsetAfter(x, y)
 }
 
 // missed returns the packet of a logged message that a socket in rooms in

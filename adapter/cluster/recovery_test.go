@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -103,11 +104,11 @@ func TestRecoveryAcrossNodes(t *testing.T) {
 	// Once taken, it is gone: a client with a stale offset is a new socket.
 	ctx := context.Background()
 	a := nodes[1].adapter()
-	if s, err := a.RestoreSession(ctx, c.PID, offset); err != nil || s == nil {
-		t.Fatalf("RestoreSession: %v, %v", s, err)
+	if s, err := a.TakeSession(ctx, c.PID); err != nil || s == nil {
+		t.Fatalf("TakeSession: %v, %v", s, err)
 	}
-	if s, err := a.RestoreSession(ctx, c.PID, offset); err != nil || s != nil {
-		t.Fatalf("second RestoreSession: %v, %v; want none", s, err)
+	if s, err := a.TakeSession(ctx, c.PID); err != nil || s != nil {
+		t.Fatalf("second TakeSession: %v, %v; want none", s, err)
 	}
 }
 
@@ -221,4 +222,41 @@ func TestSameOffsetOnEveryNode(t *testing.T) {
 	if ev := c.Expect("ev"); len(ev.Args) != 1 {
 		t.Errorf("without recovery: %s", ev)
 	}
+}
+
+// TestKeptBroadcastsInLogOrder: a client gets the broadcasts kept for
+// recovery in the order of the log, those of its own node included (they
+// reach it from the log too), so that its offset, the last event it got,
+// says exactly what it has.
+func TestKeptBroadcastsInLogOrder(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	b := NewMemoryBroker()
+	nodes := startCluster(t, b, 2, Options{}, true)
+	c := dialClient(t, nodes[0].url(), "watcher", nil, nil)
+	const each = 300
+	done := make(chan struct{}, len(nodes))
+	for _, n := range nodes {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range each {
+				_ = n.srv.Emit("n", i)
+			}
+		}()
+	}
+	prev := uint64(0)
+	for i := range len(nodes) * each {
+		e := c.Expect("n")
+		off, err := strconv.ParseUint(e.Last(), 10, 64)
+		if err != nil {
+			t.Fatalf("event %d: offset %q", i, e.Last())
+		}
+		if off <= prev {
+			t.Fatalf("event %d: offset %d after %d", i, off, prev)
+		}
+		prev = off
+	}
+	for range nodes {
+		<-done
+	}
+	c.ExpectNone(50 * time.Millisecond) // and none twice
 }

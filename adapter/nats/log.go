@@ -16,6 +16,13 @@ import (
 // readBatch is how many messages ReadFrom asks the server for at once.
 const readBatch = 256
 
+// OffsetAfter implements cluster.Log: offsets are stream sequences.
+func (r *RecoveringBroker) OffsetAfter(x, y string) bool {
+	a, errA := strconv.ParseUint(x, 10, 64)
+	b, errB := strconv.ParseUint(y, 10, 64)
+	return errA != nil || errB != nil || a > b
+}
+
 // ReadFrom implements cluster.Log: it reads the namespace's messages after
 // offset with a short-lived ordered consumer, up to the end of the stream
 // as it was when the consumer started.

@@ -343,12 +343,28 @@ func (a *Adapter) PersistSession(s sockio.Session) {
 	a.MemoryAdapter.PersistSession(s)
 }
 
-// RestoreSession implements sockio.Adapter.
-func (a *Adapter) RestoreSession(ctx context.Context, pid, offset string) (*sockio.Session, error) {
+// TakeSession implements sockio.Adapter.
+func (a *Adapter) TakeSession(ctx context.Context, pid string) (*sockio.Session, error) {
 	if a.core != nil {
-		return a.core.RestoreSession(ctx, pid, offset)
+		return a.core.TakeSession(ctx, pid)
 	}
-	return a.MemoryAdapter.RestoreSession(ctx, pid, offset)
+	return a.MemoryAdapter.TakeSession(ctx, pid)
+}
+
+// ReadMissed implements sockio.Adapter.
+func (a *Adapter) ReadMissed(ctx context.Context, rooms []string, offset string) ([]*parser.Packet, string, bool, error) {
+	if a.core != nil {
+		return a.core.ReadMissed(ctx, rooms, offset)
+	}
+	return a.MemoryAdapter.ReadMissed(ctx, rooms, offset)
+}
+
+// OffsetAfter implements sockio.Adapter.
+func (a *Adapter) OffsetAfter(x, y string) bool {
+	if a.core != nil {
+		return a.core.OffsetAfter(x, y)
+	}
+	return a.MemoryAdapter.OffsetAfter(x, y)
 }
 
 // AddSockets implements sockio.Adapter.

@@ -7,6 +7,14 @@ import (
 	"github.com/sockio/sockio/adapter/cluster"
 )
 
+// OffsetAfter implements cluster.Log: stream ids compare by time, then
+// sequence.
+func (b *Broker) OffsetAfter(x, y string) bool {
+	a, okA := parseID(x)
+	c, okC := parseID(y)
+	return !okA || !okC || c.less(a)
+}
+
 // ReadFrom calls fn with each message of nsp after offset in its stream,
 // oldest first, reading XRANGE pages of ReadCount entries. As the
 // reference's restoreSession, it first checks that the entry offset is

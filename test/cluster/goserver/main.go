@@ -32,6 +32,7 @@ import (
 	natsadapter "github.com/sockio/sockio/adapter/nats"
 	"github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/adapter/redisstreams"
+	"github.com/sockio/sockio/parser"
 )
 
 type config struct {
@@ -199,15 +200,26 @@ func logRestores(f sockio.AdapterFactory, logger *slog.Logger) sockio.AdapterFac
 	}
 }
 
-func (r *restoreLogger) RestoreSession(ctx context.Context, pid, offset string) (*sockio.Session, error) {
-	s, err := r.Adapter.RestoreSession(ctx, pid, offset)
+func (r *restoreLogger) TakeSession(ctx context.Context, pid string) (*sockio.Session, error) {
+	s, err := r.Adapter.TakeSession(ctx, pid)
 	switch {
 	case err != nil:
-		r.log.Warn("restore failed", "pid", pid, "offset", offset, "err", err)
+		r.log.Warn("restore failed", "pid", pid, "err", err)
 	case s == nil:
-		r.log.Warn("restore found no session", "pid", pid, "offset", offset)
+		r.log.Warn("restore found no session", "pid", pid)
 	}
 	return s, err
+}
+
+func (r *restoreLogger) ReadMissed(ctx context.Context, rooms []string, offset string) ([]*parser.Packet, string, bool, error) {
+	missed, through, ok, err := r.Adapter.ReadMissed(ctx, rooms, offset)
+	switch {
+	case err != nil:
+		r.log.Warn("reading missed events failed", "offset", offset, "err", err)
+	case !ok:
+		r.log.Warn("offset no longer in the log", "offset", offset)
+	}
+	return missed, through, ok, err
 }
 
 func (b *built) close() error {
