@@ -30,6 +30,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodeText$$' -fuzztime=500000x -fuzzminimizetime=2000x ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayload$$' -fuzztime=400000x -fuzzminimizetime=2000x ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecodePayloadV3$$' -fuzztime=200000x -fuzzminimizetime=2000x ./engineio/packet
+	$(GO) test -run='^$$' -fuzz='^FuzzStreamReader$$' -fuzztime=200000x -fuzzminimizetime=2000x ./engineio/packet
 	$(GO) test -run='^$$' -fuzz='^FuzzDecoder$$' -fuzztime=200000x -fuzzminimizetime=2000x ./parser
 	$(GO) test -run='^$$' -fuzz='^FuzzMsgpackDecoder$$' -fuzztime=100000x -fuzzminimizetime=2000x ./parser
 	$(GO) test -run='^$$' -fuzz='^FuzzServerPayload$$' -fuzztime=5000x -fuzzminimizetime=2000x .

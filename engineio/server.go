@@ -96,7 +96,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	transport := q.Get("transport")
-	if !srv.opts.allows(transport) {
+	if !srv.opts.allows(transport) || transport == WebTransport { // that one comes over HTTP/3 (ServeWebTransport)
 		refuse(w, CodeUnknownTransport, "")
 		return
 	}
@@ -213,7 +213,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 		srv.applyHeaders(header, r, true)
 	}
 
-	offerUpgrade := transport == Polling && !srv.opts.DisableUpgrades && srv.opts.allows(WebSocket)
+	offerUpgrade := transport == Polling && !srv.opts.DisableUpgrades
 	// The open packet as a text message: type byte, then its JSON.
 	open := srv.appendOpen(append(make([]byte, 0, 160), '0'), s.id, offerUpgrade)
 	if transport == WebSocket {
@@ -359,8 +359,14 @@ func (srv *Server) appendOpen(b []byte, sid string, offerUpgrade bool) []byte {
 	b = append(b, `{"sid":"`...)
 	b = append(b, sid...)
 	b = append(b, `","upgrades":[`...)
-	if offerUpgrade {
+	if offerUpgrade && srv.opts.allows(WebSocket) {
 		b = append(b, `"websocket"`...)
+	}
+	if offerUpgrade && srv.opts.allows(WebTransport) {
+		if b[len(b)-1] != '[' {
+			b = append(b, ',')
+		}
+		b = append(b, `"webtransport"`...) // the reference's order: polling.upgradesTo
 	}
 	b = append(b, `],"pingInterval":`...)
 	b = strconv.AppendInt(b, srv.opts.PingInterval.Milliseconds(), 10)

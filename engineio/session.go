@@ -101,11 +101,13 @@ type Session struct {
 	delivering  bool          // a POST is handing its packets over (see deliverPost)
 
 	ws       *wsconn.Conn
-	flushing bool // a websocket writer goroutine is draining the queue
+	wt       *wtConn // the WebTransport stream (webtransport.go)
+	flushing bool    // a websocket writer goroutine is draining the queue
 
 	upgrading bool          // a websocket is probing
 	probed    bool          // it sent 2probe: the upgrade check runs
 	probeWS   *wsconn.Conn  // the probing websocket, closed with the session
+	probeWT   *wtConn       // the probing WebTransport stream, likewise
 	checkGen  uint32        // the running upgrade check's (see order.go)
 	noopPoll  chan struct{} // the poll the upgrade check lets go with a noop
 	pollLate  bool          // the pending poll came after the upgrade packet (order.go)
@@ -302,6 +304,11 @@ func (s *Session) kickLocked() {
 				go s.flushWebSocket(s.ws)
 			}
 		}
+	case WebTransport:
+		if !s.flushing && len(s.queue) > 0 && s.wt != nil {
+			s.flushing = true
+			go s.flushWebTransport(s.wt)
+		}
 	}
 }
 
@@ -348,7 +355,7 @@ func (s *Session) closeLocked(reason string, err error) {
 		s.wakePollLocked()
 		// A client that never polls again must not hold the session.
 		s.resetTimerLocked(s.srv.opts.PingTimeout)
-	case WebSocket:
+	case WebSocket, WebTransport:
 		if !s.flushing {
 			go s.finish(reason, err, packet.Close)
 		}
@@ -372,6 +379,7 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	s.timer.Stop()
 	s.resumeLocked() // a paused reader goes on, to find the end
 	ws, probe, h, done, linger := s.ws, s.probeWS, s.handler, s.done, s.linger
+	wt, probeWT := s.wt, s.probeWT
 	if s.postReading {
 		// A POST still reading its body would else hold its connection
 		// until the body's deadline, long after its session. Under mu, so
@@ -393,6 +401,12 @@ func (s *Session) finish(reason string, err error, pollAnswer packet.Type) {
 	}
 	if probe != nil {
 		_ = probe.CloseNow()
+	}
+	if wt != nil {
+		wt.closeGracefully()
+	}
+	if probeWT != nil {
+		probeWT.closeNow()
 	}
 	if done != nil {
 		close(done)
@@ -514,7 +528,7 @@ func (s *Session) onPacket(p packet.Packet) bool {
 		}
 		s.mu.Unlock()
 	case packet.Ping:
-		if s.Transport() == WebSocket {
+		if s.Transport() != Polling {
 			// Not on the reader: a poller must not wait for the close frame.
 			go s.finish(ReasonTransportError, ErrBadHeartbeat, packet.Close)
 		} else {
@@ -522,7 +536,7 @@ func (s *Session) onPacket(p packet.Packet) bool {
 		}
 		return false
 	case packet.Close:
-		if s.Transport() == WebSocket {
+		if s.Transport() != Polling {
 			return true // the reference ignores it there: a websocket client just closes
 		}
 		// The client leaves; a pending poll is released with a noop, and

@@ -74,7 +74,7 @@ type counters struct {
 	bytesOut   atomic.Uint64
 	_          [64]byte
 
-	opened                   [2]atomic.Uint64 // by transportIndex
+	opened                   [3]atomic.Uint64 // by transportIndex
 	closed                   [len(closeReasons)]atomic.Uint64
 	upgrades, upgradeFailed  atomic.Uint64
 	volatileDropped          atomic.Uint64
@@ -84,8 +84,11 @@ type counters struct {
 }
 
 func transportIndex(t string) int {
-	if t == WebSocket {
+	switch t {
+	case WebSocket:
 		return 1
+	case WebTransport:
+		return 2
 	}
 	return 0
 }
@@ -127,6 +130,9 @@ func (srv *Server) Stats() Stats {
 		Forwarded:       c.forwarded.Load(),
 		ForwardFailed:   c.forwardFailed.Load(),
 		DrainRefused:    c.drainRefused.Load(),
+	}
+	if n := c.opened[2].Load(); n > 0 { // listed once used: most servers never offer it
+		st.Opened[WebTransport] = n
 	}
 	for i, r := range closeReasons {
 		st.Closed[r] = c.closed[i].Load()

@@ -57,6 +57,9 @@ func runServe(args []string) error {
 		Transports:        cfg.transports,
 		AllowEIO3:         cfg.allowEIO3,
 	}
+	if cfg.webtransport != "" {
+		sopts.Transports = withWebTransport(sopts.Transports)
+	}
 	// Same-origin only by default: the chat's pages come from this server,
 	// and no other site's page may drive a visitor's connection.
 	sopts.AllowedOrigins = originList(cfg.origins)
@@ -107,6 +110,13 @@ func runServe(args []string) error {
 		s.On("echo", func(e *sockio.Event) { _ = e.Ack(e.Args) })
 	})
 	room := chat.New(io.Of("/"), copts)
+	if cfg.webtransport != "" {
+		stopWT, err := startWebTransport(cfg.webtransport, cfg.path, cfg.tls, io)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer stopWT()
+	}
 
 	if cfg.metricsAddr != "" {
 		stop, err := startMetrics(cfg.metricsAddr, newMetricsRegistry(io, cl.statsSources))

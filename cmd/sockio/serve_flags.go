@@ -60,6 +60,7 @@ type serveConfig struct {
 	logJSON      bool
 	allowEIO3    bool        // --allow-eio3: serve socket.io-client 2.x too
 	admin        adminConfig // --admin, --admin-read-only, --admin-ui (serve_admin.go)
+	webtransport string      // --webtransport: UDP address, "" for none (serve_webtransport.go)
 
 	// warnings are worth a log line at start, not a refusal (an unknown
 	// SOCKIO_ variable, say).
@@ -122,6 +123,7 @@ func parseServe(args []string, output io.Writer) (serveConfig, error) {
 	fs.BoolVar(&cfg.logJSON, "log-json", false, "write logs as JSON lines (log/slog's JSONHandler) instead of text")
 	fs.BoolVar(&cfg.allowEIO3, "allow-eio3", false, "also serve Socket.IO v2 clients (socket.io-client 2.x, Engine.IO 3), as the reference's allowEIO3; their chat name comes from the query (?name=ann&room=lobby)")
 	adminFlags := registerAdminFlags(fs)
+	webTransport := registerWebTransportFlags(fs)
 	fs.VisitAll(func(f *flag.Flag) {
 		f.Usage += " [$" + envName(f.Name) + "]"
 	})
@@ -232,6 +234,10 @@ func parseServe(args []string, output io.Writer) (serveConfig, error) {
 		return cfg, fmt.Errorf("bad %s %d: a number of bytes, more than 0", flagRef("max-http-buffer-size"), cfg.maxBuffer)
 	}
 	if cfg.admin, err = adminFlags.check(flagRef); err != nil {
+		return cfg, err
+	}
+	cfg.webtransport = *webTransport
+	if err := checkWebTransportAddr(cfg.webtransport, flagRef); err != nil {
 		return cfg, err
 	}
 	if cfg.transports, err = transportList(*transports); err != nil {

@@ -20,7 +20,7 @@ fi
 npm ci --no-audit --no-fund --loglevel=error
 
 mkdir -p bin artifacts
-(cd "$repo" && go build -o test/browser/bin/sockio ./cmd/sockio && go build -o test/browser/bin/goserver ./test/interop/goserver)
+(cd "$repo" && go build -o test/browser/bin/sockio ./cmd/sockio && go build -o test/browser/bin/goserver ./test/interop/goserver && go build -o test/browser/bin/webtransport-server ./test/browser/webtransport-server)
 
 # One file at a time: Chromium and the servers share two cores. Each test
 # waits with its own bounds; --test-timeout stops anything that hangs, and
