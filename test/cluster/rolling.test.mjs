@@ -22,15 +22,8 @@
 // (default 200) and ROLLING_RATE (messages per second per client, default
 // 2) tune the run.
 //
-// KNOWN BUGS: the "nothing lost or doubled" checks fail today. (1) A node
-// delivers recoverable broadcasts to its clients out of log order
-// (order-probe.mjs shows it with one node and no restarts), so a client's
-// last offset skips or repeats events at its next recovery. (2) An event
-// published in the last ~200 ms before a client's recovery completes is
-// neither replayed nor delivered live (a few per run with redis-streams,
-// hundreds with nats). Until they are fixed those checks are reported as
-// TODO (run.sh stays green); ROLLING_STRICT=1 makes them ordinary
-// failures, and ROLLING_DUMP=file.json writes every problem found.
+// Every client also gets the events kept for recovery in the order of the
+// cluster's log (its offset, the last event it got, must say what it has).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -45,8 +38,6 @@ const RECOVERY = "30s";
 const REQUESTS_TIMEOUT = 3000;
 const KINDS = ["polling", "websocket", "upgrading"];
 const run = `${process.pid}-${Date.now()}`;
-const DELIVERY_TODO = process.env.ROLLING_STRICT === "1" ? false
-  : "known bugs: events reach clients out of log order, and events published during a recovery are missed (see the top of rolling.test.mjs)";
 
 const T0 = Date.now();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -286,12 +277,11 @@ function nodeWarnings(nodes) {
   return counts;
 }
 
-// deliveryCheck is the "nothing lost or doubled" subtest (TODO while the
-// known bug lasts, see the top of the file).
+// deliveryCheck is the "nothing lost or doubled" subtest.
 async function deliveryCheck(t, fleet) {
-  await t.test("no acknowledged message lost, none delivered twice", { todo: DELIVERY_TODO }, async (st) => {
+  await t.test("no acknowledged message lost, none delivered twice, all in log order", async () => {
     const inv = fleet.inversions();
-    st.diagnostic(`events received out of log order: ${inv.n} ${JSON.stringify(inv.examples)}`);
+    assert.equal(inv.n, 0, `events received out of log order: ${JSON.stringify(inv.examples)}`);
     await fleet.assertDelivered();
   });
 }
