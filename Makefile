@@ -3,14 +3,14 @@ GO      ?= go
 NPM     ?= npm
 INTEROP := test/interop
 
-.PHONY: serve test unit interop ws browser admin-ui cluster netem deps vet fuzz bench soak soak-short bench-cluster
+.PHONY: serve test unit interop ws browser admin-ui cluster netem floor deps vet fuzz bench soak soak-short bench-cluster
 
 serve:
 	$(GO) run ./cmd/sockio serve
 
 # test runs everything: vet, Go unit tests with the race detector, a short
 # fuzz pass over every parser, and the interop suites against real peers.
-test: deps vet unit fuzz interop ws browser admin-ui cluster netem soak-short
+test: deps vet unit fuzz interop ws browser admin-ui cluster netem floor soak-short
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -88,6 +88,11 @@ admin-ui:
 # (5% loss, 200 ms each way, a 5 s flap): with recovery, nothing lost or
 # doubled. Needs root (namespaces); netem where the kernel has it, else a
 # TUN relay of our own (test/netem/run.sh says which).
+# The floor reference server of the benchmarks (bench/floor, C): its fuzz
+# pass under AddressSanitizer and the official client against it.
+floor:
+	bash bench/floor/test.sh
+
 netem:
 	bash test/netem/run.sh
 

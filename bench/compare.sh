@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Side by side: sockio (bench/goserver) against the Node.js reference
-# (bench/node/server.mjs, socket.io 4.8.1), same contract (bench/contract.md),
-# same load generator (`sockio bench`), same machine, same run.
+# (bench/node/server.mjs, socket.io 4.8.1) and the floor (bench/floor, a
+# minimal single-threaded C epoll server: what the kernel costs), same
+# contract (bench/contract.md), same load generator (`sockio bench`), same
+# machine, same run.
 #
 #   bash bench/compare.sh            # full sizes, < 15 min
-#   bash bench/compare.sh --quick    # small sizes, < 3 min
+#   bash bench/compare.sh --quick    # small sizes, < 5 min
 #   bash bench/compare.sh --repeats 7  # default: 5 (full), 3 (quick)
 #
 # Each server runs pinned to one core (taskset -c 0, GOMAXPROCS=1 for Go),
@@ -31,7 +33,7 @@ while (($#)); do
   esac
   shift
 done
-# Default repeats: 5 at full size (about 9 min), 3 in quick mode.
+# Default repeats: 5 at full size (about 12 min), 3 in quick mode.
 if [[ -z $REPEATS ]]; then
   if [[ $MODE == full ]]; then REPEATS=5; else REPEATS=3; fi
 fi
@@ -43,13 +45,16 @@ if [[ $MODE == full ]]; then
   POLL_CLIENTS=20; POLL_DUR=3s
   CONN_N=10000
   BC_N=10000; BC_DUR=5s; BC_SINGLES=20
+  # Broadcasts at a set rate (issue #18's CPU per delivery): clients x broadcasts/s.
+  BC_RATES="1000x100 10000x10"; BC_RATE_DUR=4s
   RUN_TIMEOUT=90
 else
-  BUDGET=150
-  ECHO_CLIENTS="100"; ECHO_DUR=2s; WARM=500ms
+  BUDGET=240
+  ECHO_CLIENTS="100 1000"; ECHO_DUR=2s; WARM=500ms
   POLL_CLIENTS=10; POLL_DUR=1s
   CONN_N=2000
   BC_N=1000; BC_DUR=2s; BC_SINGLES=10
+  BC_RATES="1000x100"; BC_RATE_DUR=2s
   RUN_TIMEOUT=40
 fi
 
@@ -89,6 +94,8 @@ go build -o "$BIN/sockio" ./cmd/sockio 2>/dev/null ||
 go build -o "$BIN/goserver" ./bench/goserver
 go build -o "$BIN/rawecho" ./bench/rawecho
 go build -o "$BIN/chart" ./bench/chart
+# The floor: C, built here, never committed (gcc; bench/floor/Makefile).
+make -s -C bench/floor O="$BIN" "$BIN/floor"
 
 {
   echo "date: $(date -u +%FT%TZ)"
@@ -98,6 +105,7 @@ go build -o "$BIN/chart" ./bench/chart
   echo "kernel: $(uname -sr)"
   echo "go: $(go version)"
   echo "node: $(node --version), socket.io $(node -p "require('./bench/node/node_modules/socket.io/package.json').version")"
+  echo "floor: $(gcc --version | head -n1)"
   echo "sockio: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet -- . ':!bench/results' 2>/dev/null || echo ' (with uncommitted changes)')"
   echo "ulimit -n: $(ulimit -n)"
   echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -111,6 +119,7 @@ start_server() {
     node) "${SRV[@]}" node --expose-gc bench/node/server.mjs --port 0 >"$out" 2>>"$OUT/server.log" & ;;
     sockio) GOMAXPROCS=1 "${SRV[@]}" "$BIN/goserver" --port 0 >"$out" 2>>"$OUT/server.log" & ;;
     raw) GOMAXPROCS=1 "${SRV[@]}" "$BIN/rawecho" --port 0 >"$out" 2>>"$OUT/server.log" & ;;
+    floor) "${SRV[@]}" "$BIN/floor" --port 0 >"$out" 2>>"$OUT/server.log" & ;;
   esac
   SPID=$!
   for _ in $(seq 100); do
@@ -158,7 +167,7 @@ measure() {
 for r in $(seq 1 "$REPEATS"); do
   echo "== repeat $r of $REPEATS ($((SECONDS - START)) s, load average $(cut -d' ' -f1 /proc/loadavg))"
   for c in $ECHO_CLIENTS; do
-    for t in node sockio raw; do
+    for t in node sockio raw floor; do
       if [[ $t == raw ]]; then
         measure raw echo -raw -path / -c "$c" -warmup "$WARM" -duration "$ECHO_DUR"
       else
@@ -169,11 +178,17 @@ for r in $(seq 1 "$REPEATS"); do
   for t in node sockio; do
     measure "$t" echo -transport polling -c "$POLL_CLIENTS" -warmup "$WARM" -duration "$POLL_DUR"
   done
-  for t in node sockio; do
+  # The floor serves WebSocket only: no polling run for it.
+  for t in node sockio floor; do
     measure "$t" connect -n "$CONN_N" -concurrency 256 -gc-url "http://@ADDR@/debug/gc"
   done
-  for t in node sockio; do
+  for t in node sockio floor; do
     measure "$t" broadcast -n "$BC_N" -singles "$BC_SINGLES" -warmup "$WARM" -duration "$BC_DUR"
+  done
+  for nr in $BC_RATES; do
+    for t in node sockio floor; do
+      measure "$t" broadcast -n "${nr%x*}" -rate "${nr#*x}" -singles 0 -warmup "$WARM" -duration "$BC_RATE_DUR"
+    done
   done
 done
 

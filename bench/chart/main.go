@@ -1,7 +1,8 @@
 // Command chart reads the JSON lines of `sockio bench -out` written by
 // bench/compare.sh and prints the ratio table (medians over the repeats,
 // with their spread) and draws the SVG chart of echo throughput and p99
-// against the client count. With -baseline it also flags every sockio
+// against the client count, and, when the runs include bench/floor, the
+// table of ratios to the floor. With -baseline it also flags every sockio
 // figure more than 10 % worse than in the baseline run.
 package main
 
@@ -44,6 +45,7 @@ func run(in, tableOut, svgOut, baseline, title string) error {
 	}
 	writeTable(out, "Ratios to Node.js (median (min–max) over the repeats; server on one core)", "node", "sockio", rows(runs, figures()))
 	writeTable(out, "Protocol overhead: sockio against a raw echo on the same WebSocket library", "base", "candidate", rows(runs, overhead()))
+	writeFloorTable(out, runs)
 	if baseline != "" {
 		base, err := readRuns(baseline)
 		if err != nil {
