@@ -324,7 +324,7 @@ func (a *MemoryAdapter) DelSockets(opts *BroadcastOptions, rooms []string) {
 
 // DisconnectSockets implements Adapter.
 func (a *MemoryAdapter) DisconnectSockets(opts *BroadcastOptions, close bool) {
-	a.apply(opts, func(s *Socket) { s.Disconnect(close) })
+	a.apply(opts, func(s *Socket) { s.disconnect(close) })
 }
 
 // ServerSideEmit implements Adapter: there is no other node to reach.

@@ -108,11 +108,20 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 	if !ok {
 		return fmt.Errorf("sockio: broadcast ack callback must be func(error, []sockio.Args), got %T", cb)
 	}
-	if b.opts.Flags.Timeout <= 0 {
+	timeout := b.ackTimeout()
+	if timeout <= 0 {
 		return errNoTimeout
 	}
-	b.broadcastWithAck(p, b.opts.Flags.Timeout, fn)
+	b.broadcastWithAck(p, timeout, fn)
 	return nil
+}
+
+// ackTimeout is the operator's Timeout, else the server's AckTimeout.
+func (b *BroadcastOperator) ackTimeout() time.Duration {
+	if t := b.opts.Flags.Timeout; t > 0 {
+		return t
+	}
+	return b.nsp.server.opts.AckTimeout
 }
 
 // EmitWithAck sends an event to the selected sockets and waits for all
@@ -126,7 +135,7 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		err error
 		res []Args
 	}
-	timeout := b.opts.Flags.Timeout
+	timeout := b.ackTimeout()
 	if deadline, ok := ctx.Deadline(); ok && (timeout <= 0 || time.Until(deadline) < timeout) {
 		timeout = time.Until(deadline)
 	}
@@ -198,7 +207,7 @@ func (b *BroadcastOperator) broadcastWithAck(p *parser.Packet, timeout time.Dura
 	}
 }
 
-var errNoTimeout = errors.New("sockio: a broadcast with acknowledgements needs a Timeout or a context deadline")
+var errNoTimeout = errors.New("sockio: a broadcast with acknowledgements needs a Timeout, a context deadline or Options.AckTimeout")
 
 type ackGather struct {
 	mu        sync.Mutex

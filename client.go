@@ -259,6 +259,9 @@ func (c *Client) connect(p *parser.Packet) {
 	}
 	if !s.recovered || !c.server.opts.ConnectionStateRecovery.SkipMiddlewares {
 		if err := nsp.connect(s); err != nil {
+			s.mu.Lock()
+			s.endContextLocked("refused: " + err.Error())
+			s.mu.Unlock()
 			nsp.remove(s)            // reachable since its recovery
 			nsp.adapter.DelAll(s.id) // rooms a recovery may have restored
 			if c.v3 {
@@ -273,6 +276,9 @@ func (c *Client) connect(p *parser.Packet) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		s.mu.Lock()
+		s.endContextLocked(engineio.ReasonTransportClose)
+		s.mu.Unlock()
 		nsp.remove(s)
 		nsp.adapter.DelAll(s.id)
 		c.server.releaseNamespace(nsp, false)
@@ -337,7 +343,7 @@ func (c *Client) recover(s *Socket, auth map[string]any) []*parser.Packet {
 	}
 	nsp := s.nsp
 	nsp.stats.recoveryAttempts.Add(1)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), c.server.opts.ConnectionStateRecovery.RestoreTimeout)
 	defer cancel()
 	sess, err := nsp.adapter.TakeSession(ctx, pid)
 	if err != nil || sess == nil {

@@ -200,6 +200,32 @@ func (n *Namespace) ServerSideEmit(event string, args ...any) error {
 	return nil
 }
 
+// ServerSideEmitWithAck sends an event to the same namespace on the other
+// nodes and waits for their acknowledgements, until ctx ends or the
+// adapter's requests timeout (then with ErrTimeout, or the adapter's
+// error, and the answers so far), as the reference's
+// serverSideEmitWithAck.
+func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	type result struct {
+		err error
+		res []Args
+	}
+	ch := make(chan result, 1)
+	all := append([]any{event}, args...)
+	n.adapter.ServerSideEmit(ctx, all, func(err error, res []Args) {
+		select {
+		case ch <- result{err, res}:
+		default: // called twice by a faulty adapter: the first answer stands
+		}
+	})
+	select {
+	case r := <-ch:
+		return r.res, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // ServerCount returns the number of nodes serving the namespace.
 func (n *Namespace) ServerCount(ctx context.Context) (int, error) { return n.adapter.ServerCount(ctx) }
 

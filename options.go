@@ -24,6 +24,13 @@ type Options struct {
 	ConnectTimeout time.Duration
 	// Adapter creates each namespace's adapter (default in memory).
 	Adapter AdapterFactory
+	// AckTimeout is the acknowledgement timeout of the emits that set
+	// none (Timeout): a callback then gets ErrTimeout, EmitWithAck returns
+	// it, a broadcast with acknowledgements ends with the answers so far.
+	// Zero, the default as in the reference: an emit waits for its
+	// acknowledgement until the socket disconnects (or its context ends),
+	// and a broadcast with acknowledgements needs a Timeout or a deadline.
+	AckTimeout time.Duration
 	// ConnectionStateRecovery, when set, lets a client that lost its
 	// connection get its socket back with the events it missed.
 	ConnectionStateRecovery *RecoveryOptions

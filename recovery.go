@@ -30,6 +30,10 @@ type RecoveryOptions struct {
 	// size for the whole window, which clients that connect in a loop
 	// would turn into gigabytes.
 	MaxBytes int
+	// RestoreTimeout bounds how long a recovery may wait for the adapter
+	// (a cluster's broker) to take the session and read what the client
+	// missed (default 5 s); past it the client connects as a new socket.
+	RestoreTimeout time.Duration
 }
 
 // Session is a disconnected socket's state, kept for recovery.
@@ -61,6 +65,9 @@ func (o *RecoveryOptions) withDefaults() *RecoveryOptions {
 	}
 	if c.MaxBytes <= 0 {
 		c.MaxBytes = 16 << 20
+	}
+	if c.RestoreTimeout <= 0 {
+		c.RestoreTimeout = 5 * time.Second
 	}
 	return &c
 }

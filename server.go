@@ -361,6 +361,12 @@ func (srv *Server) ServerSideEmit(event string, args ...any) error {
 	return srv.def.ServerSideEmit(event, args...)
 }
 
+// ServerSideEmitWithAck sends an event to the main namespace on the other
+// nodes and waits for their acknowledgements (Namespace.ServerSideEmitWithAck).
+func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]Args, error) {
+	return srv.def.ServerSideEmitWithAck(ctx, event, args...)
+}
+
 // newSocketID returns a random socket id like the reference's (20 characters).
 func newSocketID() string {
 	var b [15]byte

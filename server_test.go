@@ -308,7 +308,7 @@ func TestDisconnectReasons(t *testing.T) {
 	}
 	c.connect("/")
 	s := <-sockets
-	s.Disconnect(false)
+	s.Disconnect()
 	if got := c.read(); got != "41" {
 		t.Fatalf("server disconnect packet %q", got)
 	}

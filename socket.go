@@ -44,6 +44,8 @@ type Handshake struct {
 	URL     string
 	Query   url.Values
 	Auth    map[string]any
+
+	ctx context.Context // the request's values (Socket.Context)
 }
 
 // Socket is one client's connection to one Namespace.
@@ -80,6 +82,12 @@ type Socket struct {
 	// log order, so the first newer one ends the check (nil again).
 	replayed func(offset string) bool
 
+	// ctx is made on the first Context call (most sockets never ask: no
+	// cost for them); ended tells Context that the socket is gone.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ended  error
+
 	// finished is closed when the disconnect sequence ended (session kept,
 	// handlers run): Server.Close waits for it before closing adapters.
 	finished chan struct{}
@@ -103,6 +111,7 @@ func newSocket(nsp *Namespace, c *Client, auth map[string]any) *Socket {
 		URL:     ehs.URL,
 		Query:   ehs.Query,
 		Auth:    auth,
+		ctx:     ehs.Context,
 	}
 	return &Socket{id: newSocketID(), nsp: nsp, client: c, hs: hs, finished: make(chan struct{})}
 }
@@ -385,7 +394,7 @@ func (s *Socket) emit(event string, args []any, flags *BroadcastFlags) error {
 			return err
 		}
 		p.ID, p.HasID = s.nsp.nextAckID(), true
-		if !s.registerAck(p.ID, fn, flags.Timeout, false) {
+		if !s.registerAck(p.ID, fn, s.ackTimeout(flags), false) {
 			return ErrDisconnected
 		}
 	} else if s.nsp.server.opts.ConnectionStateRecovery != nil && !flags.Volatile {
@@ -408,7 +417,7 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, flag
 	}
 	ch := make(chan result, 1)
 	p.ID, p.HasID = s.nsp.nextAckID(), true
-	if !s.registerAck(p.ID, func(err error, res Args) { ch <- result{err, res} }, flags.Timeout, true) {
+	if !s.registerAck(p.ID, func(err error, res Args) { ch <- result{err, res} }, s.ackTimeout(flags), true) {
 		return Args{}, ErrDisconnected
 	}
 	if err := s.send(p, flags); err != nil {
@@ -425,6 +434,14 @@ func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, flag
 		s.dropAck(p.ID)
 		return Args{}, ErrDisconnected
 	}
+}
+
+// ackTimeout is the emit's Timeout, else the server's AckTimeout.
+func (s *Socket) ackTimeout(flags *BroadcastFlags) time.Duration {
+	if flags.Timeout > 0 {
+		return flags.Timeout
+	}
+	return s.nsp.server.opts.AckTimeout
 }
 
 // failInlineAcks releases every EmitWithAck waiting on this socket with
@@ -444,6 +461,40 @@ func (s *Socket) failInlineAcks() {
 			pa.timer.Stop()
 		}
 		pa.fn(ErrDisconnected, Args{})
+	}
+}
+
+// Context returns a context that is canceled when the socket disconnects,
+// with the reason as its cause (context.Cause: an error that wraps
+// ErrDisconnected). It carries the values of the HTTP request that opened
+// the connection, so that what an HTTP middleware stored there (the
+// authenticated user, say) reaches the socket's handlers; pass it to the
+// calls a handler makes on the socket's behalf.
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		parent := s.hs.ctx
+		if parent == nil {
+			parent = context.Background()
+		}
+		s.ctx, s.cancel = context.WithCancelCause(parent)
+		if s.ended != nil {
+			s.cancel(s.ended)
+		}
+	}
+	return s.ctx
+}
+
+// endContextLocked cancels the socket's context with the reason; s.mu is
+// held.
+func (s *Socket) endContextLocked(reason string) {
+	if s.ended != nil {
+		return
+	}
+	s.ended = fmt.Errorf("%w: %s", ErrDisconnected, reason)
+	if s.cancel != nil {
+		s.cancel(s.ended)
 	}
 }
 
@@ -646,18 +697,28 @@ func (ev *outgoingEvent) decode(p *parser.Packet) (string, Args, bool) {
 	return ev.name, ev.args, ev.ok
 }
 
-// Disconnect disconnects the socket from its namespace. With close, the
-// whole connection closes too (every namespace of the client).
-func (s *Socket) Disconnect(close bool) {
-	if close {
-		s.client.disconnectAll()
-		return
-	}
+// Disconnect disconnects the socket from its namespace, as the
+// reference's socket.disconnect(): the client gets a DISCONNECT, its
+// other namespaces stay connected.
+func (s *Socket) Disconnect() {
 	if !s.beginClose() {
 		return
 	}
 	_ = s.client.write(s.client.server.encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}), &BroadcastFlags{})
 	s.client.enqueue(task{fn: func() { s.finishClose(ReasonServerNamespaceDisconnect) }}, false)
+}
+
+// Close closes the socket's whole connection, every namespace of its
+// client, as the reference's socket.disconnect(true).
+func (s *Socket) Close() { s.client.disconnectAll() }
+
+// disconnect is Disconnect, or Close with close: the adapters' form.
+func (s *Socket) disconnect(close bool) {
+	if close {
+		s.Close()
+	} else {
+		s.Disconnect()
+	}
 }
 
 // beginClose marks the socket as closing; false if it already was.
@@ -679,6 +740,7 @@ func (s *Socket) finishClose(reason string) {
 		s.mu.Unlock()
 		return
 	}
+	s.endContextLocked(reason)
 	s.closing = true
 	before := s.onDisconnecting
 	s.mu.Unlock()

@@ -192,6 +192,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 			URL:        requestURI(r),
 			Secure:     r.TLS != nil,
 			Time:       time.Now(),
+			Context:    context.WithoutCancel(r.Context()),
 		},
 	}
 	if protocolOf(q) == 3 {

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sync"
@@ -54,6 +55,10 @@ type Handshake struct {
 	URL        string
 	Secure     bool
 	Time       time.Time
+	// Context is the request's context without its cancellation (the
+	// request ends long before the session): what HTTP middleware put in
+	// it, an authenticated user say, reaches the session and its sockets.
+	Context context.Context
 }
 
 type state uint8

@@ -87,6 +87,7 @@ func (srv *Server) ServeWebTransport(w http.ResponseWriter, r *http.Request, upg
 		URL:        requestURI(r),
 		Secure:     true, // HTTP/3 is always TLS
 		Time:       time.Now(),
+		Context:    context.WithoutCancel(r.Context()),
 	}
 	sess, err := upgrade()
 	if err != nil {

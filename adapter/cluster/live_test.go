@@ -187,7 +187,7 @@ func TestLiveSessionForgottenWhenSocketLeaves(t *testing.T) {
 
 	c2 := dialClient(t, n0.url(), "kicked", nil, nil)
 	waitKept(t, b, c2.PID, inRooms(c2.SID))
-	n0.srv.Of("/").Socket(c2.SID).Disconnect(false)
+	n0.srv.Of("/").Socket(c2.SID).Disconnect()
 	testkit.Eventually(t, 5*time.Second, gone(c2.PID))
 
 	// A lost connection keeps the real session in place of the live one.

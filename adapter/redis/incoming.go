@@ -111,7 +111,11 @@ func (a *Adapter) handle(in *incoming) {
 		case inRemoteLeave:
 			s.Leave(in.room)
 		default:
-			s.Disconnect(in.close)
+			if in.close {
+				s.Close()
+			} else {
+				s.Disconnect()
+			}
 		}
 		a.wire.respond(in, resDone, nil)
 	case inServerSideEmit:

@@ -197,7 +197,13 @@ func rootEvents(io *sockio.Server, s *sockio.Socket) {
 		_ = s.Emit("seq", map[string]int{"i": 1})
 		ack()
 	})
-	s.On("disconnect-me", func(close bool) { s.Disconnect(close) })
+	s.On("disconnect-me", func(close bool) {
+		if close {
+			s.Close()
+		} else {
+			s.Disconnect()
+		}
+	})
 	s.On("sockets", func(ack sockio.Ack) {
 		list, _ := io.FetchSockets(context.Background())
 		ids := make([]string, 0, len(list))
