@@ -66,8 +66,23 @@ func newClient(srv *Server, conn *engineio.Session) *Client {
 // Conn is the underlying Engine.IO session.
 func (c *Client) Conn() *engineio.Session { return c.conn }
 
+// engineHandler is what the engine calls: a type of its own keeps the
+// engine's callbacks out of Client's API.
+type engineHandler Client
+
 // OnMessage implements engineio.Handler.
-func (c *Client) OnMessage(data []byte, binary bool) {
+func (h *engineHandler) OnMessage(data []byte, binary bool) { (*Client)(h).onMessage(data, binary) }
+
+// OnClose implements engineio.Handler.
+func (h *engineHandler) OnClose(reason string, _ error) { (*Client)(h).onClose(reason) }
+
+// NonBlocking implements engineio.NonBlockingHandler: onMessage queues the
+// client's events and pauses the connection's reads when too many wait, so
+// the engine may read it from a shared poller.
+func (h *engineHandler) NonBlocking() {}
+
+// onMessage takes a message of the connection.
+func (c *Client) onMessage(data []byte, binary bool) {
 	c.rmu.Lock()
 	p, err := c.decoder.Add(data, binary)
 	c.rmu.Unlock()
@@ -97,13 +112,8 @@ func (c *Client) OnMessage(data []byte, binary bool) {
 	}
 }
 
-// NonBlocking implements engineio.NonBlockingHandler: OnMessage queues the
-// client's events and pauses the connection's reads when too many wait, so
-// the engine may read it from a shared poller.
-func (c *Client) NonBlocking() {}
-
-// OnClose implements engineio.Handler.
-func (c *Client) OnClose(reason string, _ error) {
+// onClose runs when the connection closed.
+func (c *Client) onClose(reason string) {
 	c.mu.Lock()
 	c.closed = true
 	if c.connectTimer != nil {

@@ -41,7 +41,7 @@ func NewServer(opts Options) *Server {
 	srv.engine = engineio.NewServer(opts.engine())
 	srv.engine.OnConnection(func(s *engineio.Session) {
 		c := newClient(srv, s)
-		s.SetHandler(c)
+		s.SetHandler((*engineHandler)(c))
 		c.connectRootV3() // a Socket.IO v2 client is connected to "/" by the server
 	})
 	srv.def = srv.Of("/")
