@@ -21,6 +21,10 @@ const maxPending = 256
 
 // Client is one Engine.IO connection, multiplexing the client's sockets
 // (one per namespace), as in the reference.
+//
+// Its three mutexes guard separate things and never nest: rmu the
+// decoder, mu the sockets and the connect timer, wmu the work queue; none
+// is held while another, or a Socket's mu, is taken.
 type Client struct {
 	server *Server
 	conn   *engineio.Session
