@@ -48,6 +48,17 @@ type Handshake struct {
 	ctx context.Context // the request's values (Socket.Context)
 }
 
+// socketState is where a socket is in its life; it only moves forward.
+type socketState uint8
+
+const (
+	stateConnecting socketState = iota // middlewares, recovery; deliveries wait in early
+	stateConnected
+	stateClosing // disconnecting: no new events or acks; rooms still visible
+	stateLeaving // out of its rooms: may not join any again
+	stateGone    // disconnected, handlers run
+)
+
 // Socket is one client's connection to one Namespace.
 type Socket struct {
 	id        string
@@ -58,9 +69,7 @@ type Socket struct {
 	hs        *Handshake
 
 	mu              sync.Mutex
-	connected       bool
-	closing         bool
-	gone            bool            // finished: rooms may not be joined any more
+	state           socketState
 	handlers        []eventHandlers // few per socket: a slice beats a map in size
 	anyIn           []func(*Event)
 	anyOut          []func(event string, args Args)
@@ -143,7 +152,7 @@ func (s *Socket) Client() *Client { return s.client }
 func (s *Socket) Connected() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.connected && !s.closing
+	return s.state == stateConnected
 }
 
 // Data returns the user data attached to the socket.
@@ -172,7 +181,7 @@ func (s *Socket) sessionChanged() {
 		return
 	}
 	s.mu.Lock()
-	live := s.connected && !s.gone
+	live := s.state == stateConnected || s.state == stateClosing
 	s.mu.Unlock()
 	if live {
 		t.SessionChanged(s.id, s.liveSession)
@@ -183,7 +192,7 @@ func (s *Socket) sessionChanged() {
 // false once the socket is disconnecting.
 func (s *Socket) liveSession() (Session, bool) {
 	s.mu.Lock()
-	live := s.connected && !s.gone
+	live := s.state == stateConnected || s.state == stateClosing
 	data := s.data
 	s.mu.Unlock()
 	if !live {
@@ -288,7 +297,7 @@ func (s *Socket) Use(fn func(e *Event) error) {
 // nothing (a late Join from another goroutine must not leave rooms behind).
 func (s *Socket) Join(rooms ...string) {
 	s.mu.Lock()
-	gone := s.gone
+	gone := s.state >= stateLeaving
 	s.mu.Unlock()
 	if !gone {
 		s.nsp.adapter.AddAll(s.id, rooms)
@@ -507,7 +516,7 @@ func (s *Socket) registerAck(id uint64, fn AckCallback, timeout time.Duration, i
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.connected || s.closing {
+	if s.state != stateConnected {
 		return false
 	}
 	s.nsp.stats.ackRequests.Add(1)
@@ -591,12 +600,12 @@ func (s *Socket) deliver(p *parser.Packet, enc []packet.Packet, flags *Broadcast
 		}
 		s.replayed = nil
 	}
-	if q := s.early; q != nil && !s.closing {
+	if q := s.early; q != nil && s.state < stateClosing {
 		q.add(enc, flags, offset)
 		s.mu.Unlock()
 		return nil
 	}
-	ok := s.connected && !s.closing
+	ok := s.state == stateConnected
 	out := s.anyOut
 	s.mu.Unlock()
 	if !ok {
@@ -664,7 +673,9 @@ func (s *Socket) becomeConnected() {
 		q := s.early
 		if q == nil || len(q.pkts) == 0 {
 			s.early = nil
-			s.connected = true
+			if s.state == stateConnecting {
+				s.state = stateConnected
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -725,10 +736,10 @@ func (s *Socket) disconnect(close bool) {
 func (s *Socket) beginClose() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.connected || s.closing {
+	if s.state != stateConnected {
 		return false
 	}
-	s.closing = true
+	s.state = stateClosing
 	return true
 }
 
@@ -736,12 +747,12 @@ func (s *Socket) beginClose() bool {
 // handlers (rooms still visible), leave all rooms, disconnect handlers.
 func (s *Socket) finishClose(reason string) {
 	s.mu.Lock()
-	if !s.connected {
+	if s.state != stateConnected && s.state != stateClosing {
 		s.mu.Unlock()
 		return
 	}
 	s.endContextLocked(reason)
-	s.closing = true
+	s.state = stateClosing
 	before := s.onDisconnecting
 	s.mu.Unlock()
 	for _, fn := range before {
@@ -749,7 +760,7 @@ func (s *Socket) finishClose(reason string) {
 	}
 	rooms := s.Rooms()
 	s.mu.Lock()
-	s.gone = true
+	s.state = stateLeaving
 	s.mu.Unlock()
 	s.nsp.adapter.DelAll(s.id)
 	// Kept only now that the old socket is out of every room: a recovery
@@ -765,7 +776,7 @@ func (s *Socket) finishClose(reason string) {
 	s.client.remove(s)
 
 	s.mu.Lock()
-	s.connected = false
+	s.state = stateGone
 	acks := s.acks
 	s.acks = nil
 	after := s.onDisconnect
@@ -808,7 +819,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	}
 
 	s.mu.Lock()
-	if !s.connected || s.closing {
+	if s.state != stateConnected {
 		s.mu.Unlock()
 		return
 	}
