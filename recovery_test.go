@@ -3,6 +3,7 @@ package sockio
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -167,6 +168,26 @@ func TestRecoveryStoreBoundedInBytes(t *testing.T) {
 	r.close()
 }
 
+// joinNewsAndLeave connects a client (whose server has a "join" event with
+// an ack), joins room "news", gets an event there, loses its connection,
+// and misses one event "missed" sent to "news": it returns what the
+// client needs to recover.
+func joinNewsAndLeave(t *testing.T, io *Server, hs *httptest.Server) (sid, pid, offset string) {
+	t.Helper()
+	c := dial(t, hs)
+	sid, pid = connectAnswer(t, c.connect("/"))
+	c.send(`420["join","news"]`)
+	if got := c.read(); got != "430[]" {
+		t.Fatalf("join ack %q", got)
+	}
+	_ = io.To("news").Emit("n", "before")
+	offset = lastArg(t, c.read())
+	_ = c.ws.Close()
+	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
+	_ = io.To("news").Emit("n", "missed")
+	return sid, pid, offset
+}
+
 // TestEventsWhileConnecting: a socket is in its rooms before its CONNECT
 // answer leaves, so that nothing sent after the client saw the answer is
 // missed; what reaches it in between goes out after the missed events and
@@ -176,17 +197,7 @@ func TestEventsWhileConnecting(t *testing.T) {
 	io.OnConnection(func(s *Socket) {
 		s.On("join", func(room string, ack Ack) { s.Join(room); ack() })
 	})
-	c := dial(t, hs)
-	_, pid := connectAnswer(t, c.connect("/"))
-	c.send(`420["join","news"]`)
-	if got := c.read(); got != "430[]" {
-		t.Fatalf("join ack %q", got)
-	}
-	_ = io.To("news").Emit("n", "before")
-	offset := lastArg(t, c.read())
-	_ = c.ws.Close()
-	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
-	_ = io.To("news").Emit("n", "missed")
+	_, pid, offset := joinNewsAndLeave(t, io, hs)
 
 	hook := func(s *Socket) {
 		_ = io.To("news").Emit("n", "during")
@@ -313,17 +324,7 @@ func TestRecoveryRacingBroadcasts(t *testing.T) {
 	io.OnConnection(func(s *Socket) {
 		s.On("join", func(room string, ack Ack) { s.Join(room); ack() })
 	})
-	c := dial(t, hs)
-	sid, pid := connectAnswer(t, c.connect("/"))
-	c.send(`420["join","news"]`)
-	if got := c.read(); got != "430[]" {
-		t.Fatalf("join ack %q", got)
-	}
-	_ = io.To("news").Emit("n", "before")
-	offset := lastArg(t, c.read())
-	_ = c.ws.Close()
-	waitFor(t, func() bool { return len(io.Of("/").Sockets()) == 0 })
-	_ = io.To("news").Emit("n", "missed")
+	sid, pid, offset := joinNewsAndLeave(t, io, hs)
 
 	ad.during = func() { _ = io.To("news").Emit("n", "reading") }
 	inMiddleware.Store(true)
