@@ -14,12 +14,16 @@ test: deps vet unit fuzz interop ws browser admin-ui cluster netem floor soak-sh
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
+# bench/ is a module of its own (the load generator sockio-bench, the bench
+# servers, the chart): vetted and tested here too, so nothing goes untested.
 vet:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) test -race -count=1 ./...
 
 # Each fuzz target runs briefly on top of its seed corpus in testdata/.
 # Budgets are execution counts (about 10 s each on our machines), not
@@ -40,6 +44,11 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzServeConn$$' -fuzztime=40000x -fuzzminimizetime=2000x ./internal/fastaccept
 	$(GO) test -run='^$$' -fuzz='^FuzzUnmarshal$$' -fuzztime=200000x -fuzzminimizetime=2000x ./internal/notepack
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=400000x -fuzzminimizetime=2000x ./internal/notepack
+	cd bench && $(GO) test -run='^$$' -fuzz='^FuzzFrames$$' -fuzztime=50000x -fuzzminimizetime=2000x ./internal/load
+	cd bench && $(GO) test -run='^$$' -fuzz='^FuzzReadMessage$$' -fuzztime=50000x -fuzzminimizetime=2000x ./internal/load
+	cd bench && $(GO) test -run='^$$' -fuzz='^FuzzParseMessage$$' -fuzztime=50000x -fuzzminimizetime=2000x ./internal/load
+	cd bench && $(GO) test -run='^$$' -fuzz='^FuzzParseOpen$$' -fuzztime=50000x -fuzzminimizetime=2000x ./internal/load
+	cd bench && $(GO) test -run='^$$' -fuzz='^FuzzParseStamp$$' -fuzztime=50000x -fuzzminimizetime=2000x ./internal/load
 
 deps:
 	cd $(INTEROP) && $(NPM) ci --no-audit --no-fund

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A/B one lever: bench/goserver built from a base revision (A) against the
 # working tree (B), alternating A B A B, each on a fresh server pinned to
-# core 0 (GOMAXPROCS=1) with `sockio bench` on core 1, as compare.sh does.
+# core 0 (GOMAXPROCS=1) with sockio-bench on core 1, as compare.sh does.
 #
-#   bash bench/ab.sh [--base REV] [--rounds N] SCENARIO [bench flags...]
+#   bash bench/ab.sh [--base REV] [--rounds N] SCENARIO [sockio-bench flags...]
 #   bash bench/ab.sh broadcast -n 10000 -singles 10 -duration 4s
 #   bash bench/ab.sh --base HEAD~2 echo -c 100 -duration 3s
 #
@@ -41,9 +41,15 @@ SRV=(taskset -c 0); GEN=(taskset -c 1)
 rev=$(git rev-parse --short "$BASE")
 mkdir -p "$WORK/a"
 git archive "$rev" | tar -x -C "$WORK/a"
-(cd "$WORK/a" && go build -o "$WORK/goserver-a" ./bench/goserver)
-go build -o "$WORK/goserver-b" ./bench/goserver
-go build -o "$WORK/sockio" ./cmd/sockio
+# bench/ is a module of its own since issue #17; a base revision from
+# before that builds goserver in the library module.
+if [[ -f $WORK/a/bench/go.mod ]]; then
+  (cd "$WORK/a/bench" && go build -o "$WORK/goserver-a" ./goserver)
+else
+  (cd "$WORK/a" && go build -o "$WORK/goserver-a" ./bench/goserver)
+fi
+(cd bench && go build -o "$WORK/goserver-b" ./goserver &&
+  go build -o "$WORK/sockio-bench" ./cmd/sockio-bench)
 
 OUT=bench/results/ab
 mkdir -p "$OUT"
@@ -62,7 +68,7 @@ run() { # run LABEL BINARY
   local addr=${line#listening on }
   sleep 0.3
   local args=("$@"); args=("${args[@]:2}")
-  timeout 120 "${GEN[@]}" "$WORK/sockio" bench "$SCENARIO" -addr "$addr" -pid "$SPID" -label "$1" \
+  timeout 120 "${GEN[@]}" "$WORK/sockio-bench" "$SCENARIO" -addr "$addr" -pid "$SPID" -label "$1" \
     -brief -out "$OUT/raw.jsonl" "${args[@]//@ADDR@/$addr}" || echo "FAILED: $1"
   kill "$SPID" 2>/dev/null || true
   wait "$SPID" 2>/dev/null || true

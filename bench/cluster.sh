@@ -108,12 +108,11 @@ fi
 echo "== installing and building"
 (cd bench/node-cluster && npm ci --no-audit --no-fund --loglevel=error)
 mkdir -p "$BIN"
-# The bench needs only main.go and bench*.go of cmd/sockio: if another
-# command's file is mid-edit in this checkout, build just those.
-go build -o "$BIN/sockio" ./cmd/sockio 2>/dev/null ||
-  go build -o "$BIN/sockio" cmd/sockio/main.go cmd/sockio/bench*.go
+# The Go programs are the bench module's (bench/go.mod); the load generator
+# does not compile the library, so a library mid-edit cannot stop it.
+(cd bench && go build -o "$BIN/sockio-bench" ./cmd/sockio-bench)
 MEASURED="working tree"
-if ! go build -o "$BIN/goserver" ./bench/goserver 2>"$WORK/build.err"; then
+if ! (cd bench && go build -o "$BIN/goserver" ./goserver) 2>"$WORK/build.err"; then
   # Several people edit this tree: when it does not build, measure the
   # last commit's sockio with this bench/goserver, and say so.
   cat "$WORK/build.err" >&2
@@ -121,7 +120,11 @@ if ! go build -o "$BIN/goserver" ./bench/goserver 2>"$WORK/build.err"; then
   mkdir -p "$WORK/src"
   git archive HEAD | tar -x -C "$WORK/src"
   cp bench/goserver/*.go "$WORK/src/bench/goserver/"
-  (cd "$WORK/src" && go build -o "$BIN/goserver" ./bench/goserver)
+  if [[ -f $WORK/src/bench/go.mod ]]; then
+    (cd "$WORK/src/bench" && go build -o "$BIN/goserver" ./goserver)
+  else # a HEAD from before bench/ was a module of its own (issue #17)
+    (cd "$WORK/src" && go build -o "$BIN/goserver" ./bench/goserver)
+  fi
   MEASURED="HEAD $(git rev-parse --short HEAD) (the working tree did not build)"
 fi
 
@@ -262,7 +265,7 @@ budget_left() {
 bench_run() {
   local label=$1 scenario=$2; shift 2
   local lines
-  if lines=$(timeout $((RUN_TIMEOUT + 20)) "${CORE_REST[@]}" "$BIN/sockio" bench "$scenario" -addr "$B" -pub-addr "$A" \
+  if lines=$(timeout $((RUN_TIMEOUT + 20)) "${CORE_REST[@]}" "$BIN/sockio-bench" "$scenario" -addr "$B" -pub-addr "$A" \
       -pid "$PB" -cpu-pid "a=$PA" "${CPU_FLAGS[@]}" -label "$label" -brief -out "$RAW" -timeout "${RUN_TIMEOUT}s" \
       "$@" 2>>"$OUT/server.log"); then
     printf '%s\n' "$lines" | sed "s/^/[$(printf '%3d' $((SECONDS - START)))s] /"

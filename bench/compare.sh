@@ -2,7 +2,7 @@
 # Side by side: sockio (bench/goserver) against the Node.js reference
 # (bench/node/server.mjs, socket.io 4.8.1) and the floor (bench/floor, a
 # minimal single-threaded C epoll server: what the kernel costs), same
-# contract (bench/contract.md), same load generator (`sockio bench`), same
+# contract (bench/contract.md), same load generator (bench/cmd/sockio-bench), same
 # machine, same run.
 #
 #   bash bench/compare.sh            # full sizes, < 15 min
@@ -87,13 +87,12 @@ fi
 echo "== installing and building"
 (cd bench/node && npm ci --no-audit --no-fund --loglevel=error)
 mkdir -p "$BIN"
-# The bench needs only main.go and bench*.go of cmd/sockio: if another
-# command's file is mid-edit in this checkout, build just those.
-go build -o "$BIN/sockio" ./cmd/sockio 2>/dev/null ||
-  go build -o "$BIN/sockio" cmd/sockio/main.go cmd/sockio/bench*.go
-go build -o "$BIN/goserver" ./bench/goserver
-go build -o "$BIN/rawecho" ./bench/rawecho
-go build -o "$BIN/chart" ./bench/chart
+# The Go programs are the bench module's (bench/go.mod); the load generator
+# does not compile the library, so a library mid-edit cannot stop it.
+(cd bench && go build -o "$BIN/sockio-bench" ./cmd/sockio-bench &&
+  go build -o "$BIN/goserver" ./goserver &&
+  go build -o "$BIN/rawecho" ./rawecho &&
+  go build -o "$BIN/chart" ./chart)
 # The floor: C, built here, never committed (gcc; bench/floor/Makefile).
 make -s -C bench/floor O="$BIN" "$BIN/floor"
 
@@ -154,7 +153,7 @@ measure() {
   start_server "$target" || return 0
   local line
   set -- "${@//@ADDR@/$SADDR}" # flags may name the server's address as @ADDR@
-  if line=$(timeout $((RUN_TIMEOUT + 15)) "${GEN[@]}" "$BIN/sockio" bench "$scenario" -addr "$SADDR" -pid "$SPID" \
+  if line=$(timeout $((RUN_TIMEOUT + 15)) "${GEN[@]}" "$BIN/sockio-bench" "$scenario" -addr "$SADDR" -pid "$SPID" \
       -label "$target" -brief -out "$RAW" -timeout "${RUN_TIMEOUT}s" "$@" 2>>"$OUT/server.log"); then
     printf '[%3ds] %s\n' $((SECONDS - START)) "$line"
   else

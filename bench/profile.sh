@@ -32,9 +32,8 @@ cleanup() {
 trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)"
 
-go build -o "$WORK/sockio" ./cmd/sockio 2>/dev/null ||
-  go build -o "$WORK/sockio" cmd/sockio/main.go cmd/sockio/bench*.go
-go build -o "$WORK/goserver" ./bench/goserver
+(cd bench && go build -o "$WORK/sockio-bench" ./cmd/sockio-bench &&
+  go build -o "$WORK/goserver" ./goserver)
 : >"$OUT/runs.jsonl"
 {
   echo "sockio: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -61,7 +60,7 @@ stop_server() {
 profile() {
   local name=$1; shift
   start_server
-  timeout 120 taskset -c 1 "$WORK/sockio" bench "$@" -addr "$addr" -pid "$SPID" -label sockio -brief \
+  timeout 120 taskset -c 1 "$WORK/sockio-bench" "$@" -addr "$addr" -pid "$SPID" -label sockio -brief \
     -out "$OUT/runs.jsonl" -timeout 100s >"$WORK/load.out" 2>&1 &
   LPID=$!
   # Wait for the measured phase (connections up), then profile it.
@@ -87,7 +86,7 @@ curl -sf --max-time $((SECS + 10)) -o "$OUT/connect.cpu.pprof" "http://$pprof/de
 CPID=$!
 end=$((SECONDS + SECS))
 while ((SECONDS < end)); do
-  timeout 60 taskset -c 1 "$WORK/sockio" bench connect -n "$CONN_N" -settle 0s -addr "$addr" -pid "$SPID" -label sockio \
+  timeout 60 taskset -c 1 "$WORK/sockio-bench" connect -n "$CONN_N" -settle 0s -addr "$addr" -pid "$SPID" -label sockio \
     -brief -out "$OUT/runs.jsonl" -timeout 50s >"$WORK/load.out" 2>&1 || echo "profile.sh: connect load failed" >&2
 done
 wait "$CPID" || echo "profile.sh: connect profile failed" >&2
@@ -100,7 +99,7 @@ echo "== connect: CPU"; sed -n '1,18p' "$OUT/connect.cpu.top.txt"
 # with heap_inuse, stack_inuse and goroutines after a collection).
 start_server
 curl -sf --max-time 10 "http://$addr/debug/gc" >"$WORK/before.json"
-timeout 60 taskset -c 1 "$WORK/sockio" bench connect -n "$IDLE_N" -settle 12s -addr "$addr" -pid "$SPID" -label sockio \
+timeout 60 taskset -c 1 "$WORK/sockio-bench" connect -n "$IDLE_N" -settle 12s -addr "$addr" -pid "$SPID" -label sockio \
   -gc-url "http://$addr/debug/gc" -brief -out "$OUT/runs.jsonl" -timeout 50s >"$WORK/load.out" 2>&1 &
 LPID=$!
 port=${addr##*:}

@@ -8,7 +8,7 @@ import (
 	"sort"
 )
 
-// record is one line of `sockio bench -out`: the fields the report reads.
+// record is one line of `sockio-bench -out`: the fields the report reads.
 type record struct {
 	Scenario string             `json:"scenario"`
 	Target   string             `json:"target"`

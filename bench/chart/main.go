@@ -1,4 +1,4 @@
-// Command chart reads the JSON lines of `sockio bench -out` written by
+// Command chart reads the JSON lines of `sockio-bench -out` written by
 // bench/compare.sh and prints the ratio table (medians over the repeats,
 // with their spread) and draws the SVG chart of echo throughput and p99
 // against the client count, and, when the runs include bench/floor, the
@@ -14,7 +14,7 @@ import (
 )
 
 func main() {
-	in := flag.String("in", "", "results (JSON lines from sockio bench -out)")
+	in := flag.String("in", "", "results (JSON lines from sockio-bench -out)")
 	tableOut := flag.String("table", "", "also write the tables (Markdown) to this file")
 	svgOut := flag.String("svg", "", "write the echo chart (SVG) to this file")
 	baseline := flag.String("baseline", "", "earlier results to compare sockio's figures with")

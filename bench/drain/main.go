@@ -4,7 +4,7 @@
 // when every client saw its connection closed and when the process exited.
 //
 //	go build -o /tmp/sockio ./cmd/sockio
-//	go run ./bench/drain -sockio /tmp/sockio -n 10000 -- --adapter redis-streams --redis redis://127.0.0.1:6379
+//	(cd bench && go run ./drain -sockio /tmp/sockio -n 10000 -- --adapter redis-streams --redis redis://127.0.0.1:6379)
 //
 // Everything runs on 127.0.0.1; the clients are bounded by -n (at most
 // 15,000: one process holds at most 20,000 files here) and every wait by

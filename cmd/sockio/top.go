@@ -57,7 +57,7 @@ func runTop(args []string) error {
 		}
 		urls[i] = u
 	}
-	tty := isTerminal(os.Stdout) // bench.go's
+	tty := isTerminal(os.Stdout)
 	if !tty && *count == 0 {
 		*count = 1
 	}
@@ -290,4 +290,9 @@ func renderTop(w io.Writer, urls []string, prev, cur []sample) {
 			fmt.Fprintf(w, "  %-20s %.0f\n", n, namespaces[n])
 		}
 	}
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
