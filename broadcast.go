@@ -156,6 +156,12 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 // broadcastWithAck gathers answers as the reference does: complete when
 // every node reported its client count and every client answered, or
 // ErrTimeout with the answers so far. It returns a func that abandons it.
+//
+// fn runs once, on a goroutine of its own, never the caller's and never
+// under a lock: the timer's when the timeout ends it, a new one when the
+// last answer completes it. The timer here ends the whole request; each
+// node's adapter has one more for its own recipients (ackWait), which
+// makes them forget the ack id: a node cannot see this one.
 func (b *BroadcastOperator) broadcastWithAck(p *parser.Packet, timeout time.Duration, fn func(error, []Args)) func() {
 	g := &ackGather{fn: fn, servers: -1}
 	opts := b.opts
