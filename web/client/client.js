@@ -447,6 +447,7 @@ class EngineSocket extends Emitter {
     this.writeBuffer = [];
     this.prevBufferLen = 0;
     this.upgrading = false;
+    this.upgradeNow = null; // set while an upgrade waits for polling to pause
     this.pingInterval = 0;
     this.pingTimeout = 0;
     this.pingTimer = null;
@@ -520,6 +521,7 @@ class EngineSocket extends Emitter {
     const freeze = () => {
       if (failed) return;
       failed = true;
+      this.upgradeNow = null;
       cleanup();
       transport.close();
       transport = null;
@@ -546,16 +548,27 @@ class EngineSocket extends Emitter {
         }
         this.upgrading = true;
         this.emitReserved("upgrading", transport);
-        this.transport.pause(() => {
-          if (failed || this.readyState === "closed") return;
+        const upgrade = () => {
+          if (failed || !transport || this.readyState === "closed") return;
           cleanup();
+          this.upgradeNow = null;
           this.setTransport(transport);
-          transport.send([{ type: "upgrade" }]);
+          // What waited for the upgrade leaves with its packet, in this
+          // turn: a page going away (close() from pagehide) gets no other.
+          // No POST is in flight (pause and upgradeNow wait for it), so
+          // nothing sent before can arrive after.
+          const waiting = this.writeBuffer.length;
+          transport.send([{ type: "upgrade" }, ...this.writeBuffer]);
+          this.prevBufferLen = waiting;
           this.emitReserved("upgrade", transport);
           transport = null;
           this.upgrading = false;
-          this.flush();
-        });
+          if (waiting) this.emitReserved("flush");
+        };
+        // close() may not wait for the pause (see there).
+        const polling = this.transport;
+        this.upgradeNow = () => (polling.writable ? upgrade() : polling.once("drain", upgrade));
+        polling.pause(upgrade);
       });
     };
     transport.once("open", onTransportOpen);
@@ -692,6 +705,13 @@ class EngineSocket extends Emitter {
     };
     if (this.readyState === "opening" || this.readyState === "open") {
       this.readyState = "closing";
+      // Probed and pausing the poll: switch now, so the goodbye goes out
+      // on the websocket. Waiting for the pending GET loses it when the
+      // page is going away (pagehide): the server has then answered that
+      // GET, sees the probe close and keeps the session, silent, on
+      // polling until its ping timeout. Whatever the GET still brings is
+      // not needed by a closing socket; the server answers it with a noop.
+      if (this.upgradeNow) this.upgradeNow();
       if (this.writeBuffer.length) {
         this.once("drain", () => (this.upgrading ? waitForUpgrade() : close()));
       } else if (this.upgrading) {
