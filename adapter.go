@@ -117,8 +117,13 @@ func (r *RemoteSocket) Join(rooms ...string) { r.nsp.In(r.ID).SocketsJoin(rooms.
 // Leave makes the socket leave rooms.
 func (r *RemoteSocket) Leave(rooms ...string) { r.nsp.In(r.ID).SocketsLeave(rooms...) }
 
-// Disconnect disconnects the socket; close also closes its connection.
-func (r *RemoteSocket) Disconnect(close bool) { r.nsp.In(r.ID).DisconnectSockets(close) }
+// Disconnect disconnects the socket from its namespace, on whichever node
+// it is, as Socket.Disconnect.
+func (r *RemoteSocket) Disconnect() { r.nsp.In(r.ID).DisconnectSockets(false) }
+
+// Close closes the socket's whole connection, on whichever node it is, as
+// Socket.Close.
+func (r *RemoteSocket) Close() { r.nsp.In(r.ID).DisconnectSockets(true) }
 
 // NewRemoteSocket describes a socket of another node, for cluster adapters.
 func NewRemoteSocket(nsp *Namespace, id string, hs *Handshake, rooms []string, data any) *RemoteSocket {

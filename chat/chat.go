@@ -284,7 +284,7 @@ func (c *Chat) claim(ctx context.Context, s *sockio.Socket, want, clientID, room
 		for _, rs := range old {
 			if rs.ID != s.ID() {
 				replaced[rs.ID] = true
-				rs.Disconnect(true)
+				rs.Close()
 			}
 		}
 	}
