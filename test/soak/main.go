@@ -8,7 +8,8 @@
 // (/proc/<pid>/fd), RSS (/proc/<pid>/status) and goroutines (expvar on the
 // server's --debug-addr), while a new websocket client and a new polling
 // client are probed. It prints a table every 5 s and a summary, and exits
-// non-zero when a probe was not served within -limit, an attack was not
+// non-zero when a probe failed or was not served within -hard-limit, when
+// more than -slow-share percent of a phase's probes took over -limit, an attack was not
 // contained (each attack says what the server must do, and by when), or
 // files, goroutines and memory did not come back near their starting
 // values once the attacks stopped.
@@ -43,6 +44,8 @@ func (e *env) since() time.Duration { return time.Since(e.start) }
 
 type config struct {
 	duration, settle, limit, every, probeEvery, baseline time.Duration
+	hardLimit                                            time.Duration
+	slowShare                                            int
 	recovery                                             time.Duration
 	scale                                                float64
 	nofile                                               int
@@ -54,7 +57,9 @@ func main() {
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Minute, "how long the attacks run (after a short baseline)")
 	flag.DurationVar(&cfg.settle, "settle", 0, "longest wait, after the attacks, for the server to come back near its start (default: the least wait + 60s)")
 	flag.DurationVar(&cfg.recovery, "recovery", 2*time.Minute, "the server's --recovery window (sockio serve's default: 2m); state kept for recovery is released only after it")
-	flag.DurationVar(&cfg.limit, "limit", 100*time.Millisecond, "a probe must be served within this")
+	flag.DurationVar(&cfg.limit, "limit", 100*time.Millisecond, "a probe should be served within this (see -slow-share)")
+	flag.DurationVar(&cfg.hardLimit, "hard-limit", time.Second, "every probe must be served within this")
+	flag.IntVar(&cfg.slowShare, "slow-share", 2, "percent of a phase's probes that may take longer than -limit")
 	flag.DurationVar(&cfg.every, "every", 5*time.Second, "table row interval")
 	flag.DurationVar(&cfg.probeEvery, "probe", time.Second, "probe interval")
 	flag.DurationVar(&cfg.baseline, "baseline", 5*time.Second, "probes alone before the attacks")
