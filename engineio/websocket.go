@@ -24,7 +24,6 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, header http.He
 		ReadLimit: srv.opts.MaxHTTPBufferSize,
 		Header:    header,
 		Greeting:  greeting,
-		Batch:     true,
 	}
 	if d := srv.opts.PerMessageDeflate; d != nil {
 		opts.Compression = true

@@ -94,7 +94,7 @@ func (c *Conn) writeClose(code int, reason string) {
 }
 
 // fail is called on the reading goroutine when the peer broke the protocol
-// or a limit: the close frame is sent (unless the library already did),
+// or a limit: the close frame is sent (unless internal/wsconn already did),
 // then the connection lingers briefly so that the peer reads the close
 // frame before the TCP close instead of a reset.
 func (c *Conn) fail(code int, reason string, err error) {

@@ -42,7 +42,6 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, error) 
 		Compression:          s.compress,
 		CompressionThreshold: s.threshold,
 		WriteBufferSize:      s.fragment,
-		Strict:               true,
 	})
 	if err != nil {
 		if resp != nil {

@@ -3,7 +3,7 @@
 // JSON, a device feed, a game talking to the browser's native WebSocket.
 //
 // It sits on the same internal WebSocket layer as sockio's Engine.IO
-// transport (gorilla/websocket behind internal/wsconn) and adds what an
+// transport (internal/wsconn, our own RFC 6455 codec) and adds what an
 // application server needs:
 //
 //   - Server, an http.Handler to mount at any path (or ListenAndServe), with

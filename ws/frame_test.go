@@ -342,12 +342,9 @@ func TestCloseFrames(t *testing.T) {
 // a valid code is echoed, any other fails the connection with 1002.
 func wantCloseReply(code int) int {
 	switch {
-	case code == 1014:
-		// Registered by IANA ("Bad Gateway"), and accepted by Node's ws and
-		// Python's websockets, but gorilla/websocket v1.5.3 rejects it in
-		// its read path (validReceivedCloseCodes) before we see the frame.
-		return 1002
-	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1013, code >= 3000 && code <= 4999:
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+		// 1014 ("Bad Gateway") is registered by IANA and accepted by
+		// Node's ws and Python's websockets.
 		return code
 	}
 	return 1002

@@ -136,20 +136,16 @@ func (o ConnOptions) settings(h Handlers) *settings {
 	return s
 }
 
-// wireLimit is the read limit given to the library, which counts bytes on
-// the wire as frame headers arrive (before any payload is buffered); 0 is
-// no limit. The exact limits are applied while reading.
+// wireLimit is the read limit given to internal/wsconn, which checks it as
+// frame headers arrive (before any payload is buffered) and, for a
+// compressed message, on its inflated size; 0 is no limit. The exact
+// limits (text and stream apart) are applied while reading.
 func (s *settings) wireLimit() int64 {
 	if s.OnBinaryStream != nil && s.maxStream <= 0 {
 		return 0
 	}
 	if s.OnBinaryStream != nil && s.maxStream > s.maxMessage {
 		return s.maxStream
-	}
-	if s.compress {
-		// Deflate may grow incompressible data a little; the inflated size
-		// is checked exactly while reading.
-		return s.maxMessage + s.maxMessage/16 + 1024
 	}
 	return s.maxMessage
 }

@@ -32,7 +32,7 @@ func (c *Conn) readLoop() {
 		}
 		c.touch()
 		if c.ReadyState() != Open {
-			continue // closing: the library discards the message
+			continue // closing: the next NextReader discards the message
 		}
 		switch {
 		case MessageType(typ) == Text:

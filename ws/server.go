@@ -96,8 +96,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			CheckOrigin:          checkOrigin,
 			Subprotocols:         s.Subprotocols,
 			Header:               s.Header,
+			WriteBufferSize:      s.settings.fragment,
 		},
-		Strict:           true,
 		HandshakeTimeout: orDur(s.HandshakeTimeout, 10*time.Second),
 	}
 	if s.SelectSubprotocol != nil {

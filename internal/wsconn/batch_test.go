@@ -17,7 +17,7 @@ func TestWriteFramesBatch(t *testing.T) {
 	sizes := []int{0, 1, 125, 126, 2048, 2049, 65535, 65536, 70000}
 	done := make(chan error, 1)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, AcceptOptions{Batch: true})
+		c, err := Accept(w, r, AcceptOptions{})
 		if err != nil {
 			done <- err
 			return

@@ -1,12 +1,10 @@
 package wsconn
 
 import (
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -17,7 +15,6 @@ import (
 func TestAcceptBatchHandshake(t *testing.T) {
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := Accept(w, r, AcceptOptions{
-			Batch:        true,
 			Subprotocols: []string{"b", "a"},
 			Header:       http.Header{"Set-Cookie": {"io=abc; Path=/"}},
 		})
@@ -89,9 +86,9 @@ func TestAcceptGreeting(t *testing.T) {
 		opts    AcceptOptions
 		deflate bool
 	}{
-		{"batch", AcceptOptions{Batch: true}, false},
-		{"batch, long greeting", AcceptOptions{Batch: true}, false},
-		{"library", AcceptOptions{Batch: true, Compression: true}, true},
+		{"batch", AcceptOptions{}, false},
+		{"batch, long greeting", AcceptOptions{}, false},
+		{"deflate", AcceptOptions{Compression: true}, true},
 	} {
 		greeting := []byte(`0{"sid":"x"}`)
 		if strings.Contains(tc.name, "long") {
@@ -124,36 +121,5 @@ func TestAcceptGreeting(t *testing.T) {
 		}
 		ws.Close()
 		hs.Close()
-	}
-}
-
-// A batch-mode connection has no library connection behind it: its
-// streaming methods say so instead of dereferencing nil.
-func TestBatchModeStreamingMethods(t *testing.T) {
-	c := &Conn{raw: true}
-	if _, _, err := c.NextReader(); !errors.Is(err, errBatchMode) {
-		t.Fatalf("NextReader: %v", err)
-	}
-	if _, err := c.NextWriter(Text, false); !errors.Is(err, errBatchMode) {
-		t.Fatalf("NextWriter: %v", err)
-	}
-	if err := c.WritePrepared(&Prepared{}); !errors.Is(err, errBatchMode) {
-		t.Fatalf("WritePrepared: %v", err)
-	}
-	if err := c.Ping(nil, time.Time{}); !errors.Is(err, errBatchMode) {
-		t.Fatalf("Ping: %v", err)
-	}
-	if err := c.WriteClose(CloseNormal, "", time.Time{}); !errors.Is(err, errBatchMode) {
-		t.Fatalf("WriteClose: %v", err)
-	}
-	for name, f := range map[string]func(){"OnPong": func() { c.OnPong(func() {}) }, "OnPing": func() { c.OnPing(func() {}) }} {
-		func() {
-			defer func() {
-				if p := recover(); p != errBatchMode {
-					t.Fatalf("%s: panic %v, want errBatchMode", name, p)
-				}
-			}()
-			f()
-		}()
 	}
 }

@@ -25,8 +25,7 @@ import (
 // Watch calls onReadable on a shared poller goroutine whenever bytes (or an
 // EOF) wait to be read, until Unwatch, Close or CloseNow. onReadable must
 // not block. It fails with netpoll.ErrUnsupported for a connection that
-// does not read its own frames from a plain socket (not in batch mode,
-// compression, TLS, or not Linux), and with errWatchBuffered while bytes
+// is not on a plain socket (TLS, or not Linux), and with errWatchBuffered while bytes
 // already read wait in the buffer (the poller only hears of new ones).
 func (c *Conn) Watch(onReadable func()) error {
 	if c.rr == nil || c.rc == nil {
@@ -155,9 +154,9 @@ func (fr *frameReader) scan() (complete, fits bool) {
 	b := (*fr.buf)[fr.r:fr.w]
 	off := 0 // where the frame at hand starts in b
 	var total uint64
-	started := false
+	started, compressed := false, false
 	for {
-		h, n, bad := parseHeader(b[off:])
+		h, n, bad := parseHeader(b[off:], !fr.c.client, fr.c.defl != nil)
 		switch {
 		case bad != "":
 			return false, false
@@ -166,9 +165,12 @@ func (fr *frameReader) scan() (complete, fits bool) {
 		case h.op >= 8 || (h.op == 0) != started:
 			return false, false
 		}
+		if !started {
+			compressed = h.rsv1
+		}
 		started = true
 		total += h.length
-		if total > fr.maxLen() {
+		if total > fr.wireLimit(compressed) {
 			return false, false
 		}
 		end := uint64(off+n) + h.length

@@ -118,13 +118,27 @@ func readPolled(t *testing.T, c *Conn) readOutcome {
 // reading it with Read alone.
 func comparePolled(t *testing.T, ln net.Listener, in []byte, limit int64, chunk int, pause time.Duration) {
 	t.Helper()
-	c, cl := rawPair(t, ln, limit)
+	comparePolledWith(t, ln, in, limit, chunk, pause, false)
+}
+
+// comparePolledWith is comparePolled; with deflate, permessage-deflate is
+// negotiated with context takeover both ways.
+func comparePolledWith(t *testing.T, ln net.Listener, in []byte, limit int64, chunk int, pause time.Duration, deflate bool) {
+	t.Helper()
+	pair := func() (*Conn, net.Conn) {
+		c, cl := rawPair(t, ln, limit)
+		if deflate {
+			c.defl = newDeflate(deflateParams{}, false)
+		}
+		return c, cl
+	}
+	c, cl := pair()
 	back := feed(cl, in, 0, 0)
 	want := readBlocking(c)
 	_ = c.CloseNow()
 	wantBack := <-back
 
-	c, cl = rawPair(t, ln, limit)
+	c, cl = pair()
 	back = feed(cl, in, chunk, pause)
 	got := readPolled(t, c)
 	_ = c.CloseNow()
@@ -180,6 +194,37 @@ func TestPolledReadMatchesRead(t *testing.T) {
 			chunk = 997
 		}
 		t.Run(name+" in pieces", func(t *testing.T) { comparePolled(t, ln, in, 1<<16, chunk, 200*time.Microsecond) })
+	}
+}
+
+// TestPolledReadMatchesReadDeflate: compressed connections are read from
+// the poller too, and inflate the same way, context included.
+func TestPolledReadMatchesReadDeflate(t *testing.T) {
+	ln := listen(t)
+	d := newDeflate(deflateParams{}, true) // a client's, keeping its context
+	msg := func(s string) []byte { return frameBytes(0xC1, d.compress(nil, []byte(s)), true) }
+	stream := bytes.Join([][]byte{
+		msg("4hello hello hello"), msg("4hello hello hello"), clientFrame(true, 9, []byte("p")),
+		clientFrame(true, 1, []byte("4plain")), msg("4" + strings.Repeat("x", 10000)), msg("4hello hello hello"),
+	}, nil)
+	cases := map[string][]byte{
+		"takeover":     stream,
+		"corrupt":      append(msg("4a"), frameBytes(0xC1, []byte{0xff, 0xff, 0xff}, true)...),
+		"rsv1 on cont": append(frameBytes(0x41, []byte{1}, true), frameBytes(0xC0, []byte{1}, true)...),
+		"inflated big": compressedFrame(make([]byte, 1<<17)),
+	}
+	// And what both read is the messages sent.
+	c, cl := rawPair(t, ln, 1<<16)
+	c.defl = newDeflate(deflateParams{}, false)
+	go func() { _, _ = cl.Write(stream); _, _ = io.Copy(io.Discard, cl) }()
+	for i, want := range []string{"4hello hello hello", "4hello hello hello", "4plain", "4" + strings.Repeat("x", 10000), "4hello hello hello"} {
+		if _, got, err := c.Read(); err != nil || string(got) != want {
+			t.Fatalf("message %d: %.20q, %v", i, got, err)
+		}
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) { comparePolledWith(t, ln, in, 1<<16, 0, 0, true) })
+		t.Run(name+" in pieces", func(t *testing.T) { comparePolledWith(t, ln, in, 1<<16, 5, 100*time.Microsecond, true) })
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
-
-	"github.com/gorilla/websocket"
 )
 
 // ErrInvalidUTF8 is returned by Read for a text message that is not valid
@@ -36,9 +34,8 @@ const readBufSize = 4096
 
 var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); return &b }}
 
-// frameReader reads a client's frames straight from the socket, for a
-// server connection in batch mode (no compression). Compared with the
-// library's reader it:
+// frameReader reads the peer's frames straight from the socket. Compared
+// with a reader over a bufio.Reader it:
 //   - holds no buffer while idle: one is borrowed from a pool only while
 //     bytes are buffered, and the goroutine parks in a shallow frame, so
 //     the runtime can shrink its stack to the minimum;
@@ -50,9 +47,10 @@ var readBufPool = sync.Pool{New: func() any { b := make([]byte, readBufSize); re
 // connection would never see its EOF (FuzzFrameReader found it). Reads
 // from a poller (poll.go) skip it: that poller is level-triggered.
 type frameReader struct {
-	c     *Conn
-	rc    syscall.RawConn
-	limit int64
+	c      *Conn
+	rc     syscall.RawConn
+	limit  int64
+	stream *messageReader // NextReader's, kept for the next message
 
 	buf  *[]byte      // nil while nothing is buffered
 	r, w int          // (*buf)[r:w] is unread
@@ -77,10 +75,9 @@ type frameReader struct {
 	mustSend bool   // closing is set (it may be empty: no status code)
 }
 
-// ReturnWhenIdle makes WaitData return ErrIdle after d without a byte. It only
-// applies to connections that read frames themselves (batch mode), and
-// then the read deadline is its own: do not also call
-// SetReadDeadline. Call it from the reading goroutine.
+// ReturnWhenIdle makes WaitData return ErrIdle after d without a byte. The
+// read deadline is then its own: do not also call SetReadDeadline. Call it
+// from the reading goroutine.
 func (c *Conn) ReturnWhenIdle(d time.Duration) {
 	switch {
 	case c.rr == nil:
@@ -92,7 +89,7 @@ func (c *Conn) ReturnWhenIdle(d time.Duration) {
 }
 
 // Read reads the next data message; pings are answered and a close is
-// echoed, as the library does.
+// echoed.
 func (fr *frameReader) Read() (MessageType, []byte, error) {
 	var (
 		typ MessageType
@@ -118,9 +115,10 @@ func (fr *frameReader) Read() (MessageType, []byte, error) {
 
 func (fr *frameReader) next() (MessageType, []byte, error) {
 	var (
-		msg     []byte
-		typ     MessageType
-		started bool
+		msg        []byte
+		typ        MessageType
+		started    bool
+		compressed bool
 	)
 	for {
 		h, err := fr.header()
@@ -139,19 +137,24 @@ func (fr *frameReader) next() (MessageType, []byte, error) {
 		}
 		switch {
 		case h.op == 0 && !started:
-			return 0, nil, fr.fail(websocket.CloseProtocolError, "continuation frame without a message")
+			return 0, nil, fr.fail(CloseProtocolError, "continuation frame without a message")
 		case h.op != 0 && started:
-			return 0, nil, fr.fail(websocket.CloseProtocolError, "new message inside a fragmented one")
+			return 0, nil, fr.fail(CloseProtocolError, "new message inside a fragmented one")
 		case h.op != 0:
-			typ, started = MessageType(h.op), true
+			typ, started, compressed = MessageType(h.op), true, h.rsv1
 		}
-		if uint64(len(msg))+h.length > fr.maxLen() {
+		if uint64(len(msg))+h.length > fr.wireLimit(compressed) {
 			return 0, nil, fr.tooBig()
 		}
 		if msg, err = fr.payload(msg, h); err != nil {
 			return 0, nil, err
 		}
 		if h.fin {
+			if compressed {
+				if msg, err = fr.inflate(msg); err != nil {
+					return 0, nil, err
+				}
+			}
 			if typ == Text && !utf8.Valid(msg) {
 				return 0, nil, fr.badUTF8()
 			}
@@ -163,10 +166,65 @@ func (fr *frameReader) next() (MessageType, []byte, error) {
 	}
 }
 
+// inflate returns the inflated message, bounded by the read limit.
+func (fr *frameReader) inflate(payload []byte) ([]byte, error) {
+	d := fr.c.defl
+	if d.whole == nil {
+		// Kept for the connection's life: flate holds on to the source,
+		// so a fresh one per message would escape to the heap anyway.
+		d.whole = &wholeInflater{}
+		d.whole.next = func(p []byte) (int, error) {
+			if len(d.whole.payload) == 0 {
+				return 0, io.EOF
+			}
+			n := copy(p, d.whole.payload)
+			d.whole.payload = d.whole.payload[n:]
+			return n, nil
+		}
+	}
+	w := d.whole
+	w.payload = payload
+	in := &w.in
+	d.start(in, w.next, w.buf[:])
+	defer func() { in.finish(); w.payload = nil }()
+	limit := fr.maxLen()
+	out := make([]byte, 0, min(uint64(2*len(payload)+64), limit+1))
+	for {
+		if len(out) == cap(out) {
+			out = slices.Grow(out, int(min(uint64(len(out)), maxStep, limit+1-uint64(len(out)))))
+		}
+		n, err := in.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if uint64(len(out)) > limit {
+			return nil, fr.tooBig()
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fr.badPayload(err)
+		}
+	}
+}
+
+// wireLimit is the largest frame payload total read for a message: the
+// limit, or for a compressed one a little more, as deflate may grow
+// incompressible data by a few bytes per block; its inflated size is
+// checked against the limit itself.
+func (fr *frameReader) wireLimit(compressed bool) uint64 {
+	n := fr.maxLen()
+	if compressed {
+		n += n/64 + 1024
+	}
+	return n
+}
+
 type frameHeader struct {
 	fin    bool
+	rsv1   bool // a compressed message's first frame
 	op     byte
 	length uint64
+	masked bool
 	mask   [4]byte
 }
 
@@ -176,9 +234,9 @@ func (fr *frameReader) header() (frameHeader, error) {
 		return frameHeader{}, err
 	}
 	for {
-		h, n, bad := parseHeader((*fr.buf)[fr.r:fr.w])
+		h, n, bad := parseHeader((*fr.buf)[fr.r:fr.w], !fr.c.client, fr.c.defl != nil)
 		if bad != "" {
-			return h, fr.fail(websocket.CloseProtocolError, bad)
+			return h, fr.fail(CloseProtocolError, bad)
 		}
 		if n > 0 {
 			fr.consume(n)
@@ -190,27 +248,38 @@ func (fr *frameReader) header() (frameHeader, error) {
 	}
 }
 
-// parseHeader decodes and checks the client frame header at the start of b
-// (RFC 6455 5.2). It returns the header's size, or 0 while b holds only part
-// of it; bad, when not empty, is the violation the connection fails for
-// (found from the first two bytes already, where it can be).
-func parseHeader(b []byte) (h frameHeader, size int, bad string) {
+// parseHeader decodes and checks the frame header at the start of b (RFC
+// 6455 5.2): a client's frames are masked, a server's are not; RSV1 marks
+// the first frame of a compressed message when deflate was negotiated
+// (RFC 7692 6), and nothing else. It returns the header's size, or 0 while
+// b holds only part of it; bad, when not empty, is the violation the
+// connection fails for (found from the first two bytes already, where it
+// can be).
+func parseHeader(b []byte, fromClient, deflate bool) (h frameHeader, size int, bad string) {
 	if len(b) < 2 {
 		return h, 0, ""
 	}
 	b0, b1 := b[0], b[1]
-	h.fin, h.op = b0&0x80 != 0, b0&0x0f
+	h.fin, h.op, h.rsv1 = b0&0x80 != 0, b0&0x0f, b0&0x40 != 0
+	masked := b1&0x80 != 0
 	switch {
-	case b0&0x70 != 0:
+	case b0&0x30 != 0 || h.rsv1 && !deflate:
 		return h, 0, "reserved bits set"
 	case h.op > 2 && h.op < 8 || h.op > 10:
 		return h, 0, fmt.Sprintf("unknown opcode %d", h.op)
-	case b1&0x80 == 0:
+	case h.rsv1 && (h.op == 0 || h.op >= 8):
+		return h, 0, "RSV1 set on a control or continuation frame"
+	case fromClient && !masked:
 		return h, 0, "unmasked client frame"
+	case !fromClient && masked:
+		return h, 0, "masked server frame"
 	case h.op >= 8 && (!h.fin || b1&0x7f > 125):
 		return h, 0, "fragmented or long control frame"
 	}
-	n := 2 + 4 // and the mask key
+	n := 2
+	if masked {
+		n += 4 // the mask key
+	}
 	switch b1 & 0x7f {
 	case 126:
 		n += 2
@@ -231,7 +300,10 @@ func parseHeader(b []byte) (h frameHeader, size int, bad string) {
 	default:
 		h.length = uint64(b1 & 0x7f)
 	}
-	copy(h.mask[:], b[n-4:n])
+	if masked {
+		h.masked = true
+		copy(h.mask[:], b[n-4:n])
+	}
 	return h, n, ""
 }
 
@@ -259,7 +331,9 @@ func (fr *frameReader) payload(msg []byte, h frameHeader) ([]byte, error) {
 		msg = msg[:len(msg)+n]
 		remaining -= n
 	}
-	unmask(h.mask, msg[start:])
+	if h.masked {
+		unmask(h.mask, msg[start:])
+	}
 	return msg, nil
 }
 
@@ -284,29 +358,37 @@ func (fr *frameReader) control(op byte, payload []byte) error {
 	switch op {
 	case opPing:
 		err := fr.c.writeControl(opPong, payload, time.Now().Add(time.Second))
+		if f := fr.c.onPing; f != nil {
+			f()
+		}
 		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() {
-			return nil // a slow peer is not an error here, as with the library
+		if err == nil || errors.Is(err, ErrCloseSent) || errors.As(err, &ne) && ne.Timeout() {
+			return nil // a slow peer is not an error here; nor a pong after our close
 		}
 		return err
 	case opPong:
+		if f := fr.c.onPong; f != nil {
+			f()
+		}
 		return nil
 	}
-	code, reason := websocket.CloseNoStatusReceived, ""
+	code, reason := CloseNoStatus, ""
 	switch {
 	case len(payload) == 1:
-		return fr.fail(websocket.CloseProtocolError, "close frame with a 1-byte payload")
+		return fr.fail(CloseProtocolError, "close frame with a 1-byte payload")
 	case len(payload) >= 2:
 		code, reason = int(binary.BigEndian.Uint16(payload)), string(payload[2:])
 		if !validCloseCode(code) {
-			return fr.fail(websocket.CloseProtocolError, fmt.Sprintf("invalid close code %d", code))
+			return fr.fail(CloseProtocolError, fmt.Sprintf("invalid close code %d", code))
 		}
 		if !utf8.ValidString(reason) {
-			return fr.badUTF8()
+			// A broken close frame, not a message: 1002, as Autobahn
+			// (7.5.1) and the plain layer's peers expect.
+			return fr.fail(CloseProtocolError, "close reason is not valid UTF-8")
 		}
 	}
 	fr.sendClose(code, "") // echoed; without a code if it came without one
-	return &websocket.CloseError{Code: code, Text: reason}
+	return &PeerCloseError{Code: code, Reason: reason}
 }
 
 // validCloseCode reports whether a peer may send code (RFC 6455 7.4).
@@ -321,10 +403,7 @@ func validCloseCode(code int) bool {
 // sendClose writes a close frame, bounded by a short deadline (the peer
 // may not be reading); CloseNoStatusReceived sends one without a body.
 func (fr *frameReader) sendClose(code int, reason string) {
-	var body []byte
-	if code != websocket.CloseNoStatusReceived {
-		body = websocket.FormatCloseMessage(code, reason)
-	}
+	body := closeBody(code, reason)
 	if fr.deferred {
 		fr.closing, fr.mustSend = body, true
 		return
@@ -339,22 +418,22 @@ func (fr *frameReader) fail(code int, why string) error {
 }
 
 func (fr *frameReader) tooBig() error {
-	fr.sendClose(websocket.CloseMessageTooBig, "")
+	fr.sendClose(CloseTooBig, "")
 	return ErrMessageTooBig
 }
 
 func (fr *frameReader) badUTF8() error {
-	fr.sendClose(websocket.CloseInvalidFramePayloadData, "")
+	fr.sendClose(CloseInvalidPayload, "")
 	return ErrInvalidUTF8
 }
 
-// failUTF8 is badUTF8 for a connection read by the library (compression,
-// or a client), which leaves UTF-8 to the application: the peer gets close
-// 1007, as from the frame reader, and later writes fail.
-func (c *Conn) failUTF8() error {
-	_ = c.c.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
-	return ErrInvalidUTF8
+// badPayload sends close 1007 for a message that does not inflate.
+func (fr *frameReader) badPayload(err error) error {
+	fr.sendClose(CloseInvalidPayload, "")
+	if !errors.Is(err, ErrInvalidPayload) {
+		err = fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	}
+	return err
 }
 
 // ensure makes at least n (≤ readBufSize) bytes available in the buffer.

@@ -29,7 +29,7 @@ func rawPairWith(tb testing.TB, ln net.Listener, limit int64, useFD bool) (*Conn
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &Conn{raw: true, nc: sc, rc: rawConn(sc)}
+	c := &Conn{nc: sc, rc: rawConn(sc), fragment: 4096}
 	if c.rc == nil && useFD {
 		tb.Skip("no descriptor reads on this platform")
 	}

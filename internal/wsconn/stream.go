@@ -5,203 +5,395 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
-
-// The remaining close codes of RFC 6455 section 7.4.1 that the plain
-// WebSocket layer reports.
-const (
-	CloseUnsupportedData = websocket.CloseUnsupportedData
-	CloseAbnormal        = websocket.CloseAbnormalClosure
-	CloseMandatoryExt    = websocket.CloseMandatoryExtension
-)
-
-// ErrInvalidPayload marks a read that failed because a compressed message
-// could not be inflated; the connection should be closed with
-// CloseInvalidPayload.
-var ErrInvalidPayload = errors.New("websocket invalid frame payload data")
-
-// PeerCloseError is returned by reads after the peer sent a close frame.
-// Code is CloseNoStatus when the frame had no body.
-type PeerCloseError struct {
-	Code   int
-	Reason string
-}
-
-func (e *PeerCloseError) Error() string {
-	return fmt.Sprintf("websocket closed by peer: %d %q", e.Code, e.Reason)
-}
 
 // NextReader waits for the next data message and returns a reader for its
-// payload, which yields bytes as frames arrive. Control frames are handled
-// inside. The reader is valid until the next call to NextReader.
+// payload (inflated if compressed), which yields bytes as frames arrive.
+// Control frames are handled inside. The reader is valid until the next
+// call to NextReader, which drops what is left of it; do not mix it with
+// Read on one connection. Text is not checked
+// as UTF-8 here: the caller checks the stream.
 //
-// Errors are mapped so callers need not know the library: *PeerCloseError,
-// ErrMessageTooBig (the close frame 1009 is already sent), an error wrapping
-// ErrProtocol or ErrInvalidPayload, or an I/O error (io.EOF,
-// io.ErrUnexpectedEOF, a net.Error).
+// Errors: *PeerCloseError, ErrMessageTooBig (the close frame 1009 is
+// already sent), an error wrapping ErrProtocol or ErrInvalidPayload, or an
+// I/O error (io.EOF, io.ErrUnexpectedEOF, a net.Error).
 func (c *Conn) NextReader() (MessageType, io.Reader, error) {
-	if c.c == nil {
-		return 0, nil, errBatchMode
+	fr := c.rr
+	if mr := fr.stream; mr != nil && !mr.done {
+		// Drop the rest of the previous message; a compressed one is
+		// inflated all the same, as its window may serve the next.
+		if _, err := io.Copy(io.Discard, mr); err != nil {
+			return 0, nil, err
+		}
 	}
-	typ, r, err := c.c.NextReader()
-	if err != nil {
-		return 0, nil, mapReadError(err)
+	for {
+		h, err := fr.header()
+		if err != nil {
+			return 0, nil, fr.release(err)
+		}
+		if h.op >= 0x8 {
+			payload, err := fr.payload(nil, h)
+			if err == nil {
+				err = fr.control(h.op, payload)
+			}
+			if err != nil {
+				return 0, nil, fr.release(err)
+			}
+			continue
+		}
+		if h.op == 0 {
+			return 0, nil, fr.release(fr.fail(CloseProtocolError, "continuation frame without a message"))
+		}
+		mr := fr.stream
+		if mr == nil {
+			mr = &messageReader{fr: fr}
+			fr.stream = mr
+		}
+		mr.begin(h)
+		if l := mr.limit(); l > 0 && h.length > fr.wireLimit(mr.compressed) {
+			mr.in.finish()
+			mr.err = fr.release(fr.tooBig())
+			return 0, nil, mr.err
+		}
+		return MessageType(h.op), mr, nil
 	}
-	return MessageType(typ), mappedReader{r}, nil
 }
 
-type mappedReader struct{ r io.Reader }
+// release returns the read buffer of a connection that failed.
+func (fr *frameReader) release(err error) error {
+	if fr.buf != nil {
+		readBufPool.Put(fr.buf)
+		fr.buf, fr.r, fr.w = nil, 0, 0
+		fr.held.Store(0)
+	}
+	return err
+}
 
-func (m mappedReader) Read(p []byte) (int, error) {
-	n, err := m.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = mapReadError(err)
+// messageReader reads one message as its frames arrive.
+type messageReader struct {
+	fr        *frameReader
+	h         frameHeader // the frame at hand
+	remaining uint64      // its payload bytes not yet read
+	pos       int         // its payload bytes read: the mask's phase
+	wire      uint64      // payload bytes of the message so far
+	done      bool        // the message was read to its end
+	err       error
+
+	compressed bool
+	in         inflater
+	srcBuf     []byte
+}
+
+func (mr *messageReader) begin(h frameHeader) {
+	mr.h, mr.remaining, mr.pos, mr.wire = h, h.length, 0, h.length
+	mr.done, mr.err, mr.compressed = false, nil, h.rsv1
+	if mr.compressed {
+		if mr.srcBuf == nil {
+			mr.srcBuf = make([]byte, 1024)
+		}
+		mr.fr.c.defl.start(&mr.in, mr.readRaw, mr.srcBuf)
+	}
+}
+
+// limit is the read limit, 0 for none.
+func (mr *messageReader) limit() uint64 {
+	if mr.fr.limit > 0 {
+		return uint64(mr.fr.limit)
+	}
+	return 0
+}
+
+func (mr *messageReader) Read(p []byte) (int, error) {
+	if mr.err != nil {
+		return 0, mr.err
+	}
+	if mr.done {
+		return 0, io.EOF
+	}
+	var n int
+	var err error
+	if mr.compressed {
+		n, err = mr.in.Read(p)
+		if l := mr.limit(); l > 0 && mr.in.n > l {
+			n, err = 0, mr.fr.tooBig()
+		}
+		switch {
+		case err == io.EOF:
+			mr.in.finish()
+		case err != nil && errors.Is(err, ErrInvalidPayload):
+			err = mr.fr.badPayload(err)
+		}
+	} else {
+		n, err = mr.readRaw(p)
+	}
+	switch {
+	case err == io.EOF:
+		mr.done = true
+	case err != nil:
+		if mr.compressed {
+			mr.in.finish()
+		}
+		mr.err = mr.fr.release(err)
 	}
 	return n, err
 }
 
-func mapReadError(err error) error {
-	var ce *websocket.CloseError
-	var ne net.Error
-	var corrupt flate.CorruptInputError
-	switch {
-	case errors.As(err, &ce):
-		if ce.Code == websocket.CloseAbnormalClosure {
-			return io.ErrUnexpectedEOF // gorilla's name for EOF inside a frame
+// readRaw reads the message's payload across its frames, handling the
+// control frames between them; io.EOF after the final frame.
+func (mr *messageReader) readRaw(p []byte) (int, error) {
+	fr := mr.fr
+	for mr.remaining == 0 {
+		if mr.h.fin {
+			return 0, io.EOF
 		}
-		return &PeerCloseError{Code: ce.Code, Reason: ce.Text}
-	case errors.Is(err, websocket.ErrReadLimit):
-		return ErrMessageTooBig
-	case errors.Is(err, ErrProtocol), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed), errors.As(err, &ne):
-		return err
-	case errors.As(err, &corrupt):
-		return fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+		h, err := fr.header()
+		if err != nil {
+			return 0, unexpected(err)
+		}
+		if h.op >= 0x8 {
+			payload, err := fr.payload(nil, h)
+			if err == nil {
+				err = fr.control(h.op, payload)
+			}
+			if err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if h.op != 0 {
+			return 0, fr.fail(CloseProtocolError, "new message inside a fragmented one")
+		}
+		mr.h, mr.remaining, mr.pos = h, h.length, 0
+		mr.wire += h.length
+		if l := mr.limit(); l > 0 && mr.wire > fr.wireLimit(mr.compressed) {
+			return 0, fr.tooBig()
+		}
 	}
-	var internal flate.InternalError
-	if errors.As(err, &internal) {
-		return fmt.Errorf("%w: %v", ErrInvalidPayload, err)
+	if len(p) == 0 {
+		return 0, nil
 	}
-	// What is left are gorilla's protocol errors ("websocket: bad MASK",
-	// "websocket: RSV2 set", ...); gorilla has already sent close 1002.
-	return fmt.Errorf("%w: %v", ErrProtocol, err)
+	p = p[:min(uint64(len(p)), mr.remaining)]
+	var n int
+	if fr.buf != nil {
+		n = copy(p, (*fr.buf)[fr.r:fr.w])
+		fr.consume(n)
+	} else {
+		var err error
+		if n, err = fr.read(p); err != nil {
+			return 0, unexpected(err)
+		}
+	}
+	if mr.h.masked {
+		unmaskAt(mr.h.mask, mr.pos, p[:n])
+	}
+	mr.pos += n
+	mr.remaining -= uint64(n)
+	return n, nil
+}
+
+// unmaskAt unmasks b, which starts at offset pos of a frame's payload.
+func unmaskAt(key [4]byte, pos int, b []byte) {
+	if s := pos & 3; s != 0 {
+		key = [4]byte{key[s&3], key[(s+1)&3], key[(s+2)&3], key[(s+3)&3]}
+	}
+	unmask(key, b)
 }
 
 // NextWriter starts a message and returns its writer; the message ends when
-// the writer is closed. compress allows compression when it was negotiated
-// (the threshold does not apply: the size is unknown). Only one writer may
-// be open at a time, and no other Write may run meanwhile.
+// the writer is closed. It is cut into frames of at most WriteBufferSize
+// bytes (as sent: compressed, if it is). compress allows compression when
+// it was negotiated (the threshold does not apply: the size is unknown).
+// Only one writer may be open at a time, and no other Write may run
+// meanwhile; control frames may go out between its frames.
 func (c *Conn) NextWriter(typ MessageType, compress bool) (io.WriteCloser, error) {
-	if c.c == nil {
-		return nil, errBatchMode
-	}
-	if c.compress {
-		c.c.EnableWriteCompression(compress)
-	}
-	w, err := c.c.NextWriter(int(typ))
-	if err != nil {
-		return nil, fmt.Errorf("failed to start a message: %w", err)
-	}
+	w := &messageWriter{c: c, op: byte(typ)}
+	w.compressed = compress && c.defl != nil
+	w.buf = make([]byte, 0, c.fragment+4) // +4: see Write
 	return w, nil
 }
 
-// Prepared is a message encoded once and written to many connections. The
-// library keeps one frame per variant (plain, compressed).
+type messageWriter struct {
+	c          *Conn
+	op         byte // the next frame's opcode: the type, then continuation
+	compressed bool
+	buf        []byte // payload not yet sent (compressed, if so)
+	closed     bool
+	err        error
+}
+
+func (w *messageWriter) Write(p []byte) (int, error) {
+	switch {
+	case w.closed:
+		return 0, errors.New("wsconn: write to a closed message writer")
+	case w.err != nil:
+		return 0, w.err
+	}
+	if w.compressed {
+		// Compressed as it comes, so that a long message goes out in
+		// frames as it is written, not all at Close.
+		w.buf = w.c.compressChunk(w.buf, p)
+		for len(w.buf) > w.c.fragment+4 {
+			// Keep 4 bytes back: they may be the start of the tail.
+			if err := w.flush(w.buf[:w.c.fragment], false); err != nil {
+				return 0, err
+			}
+			w.buf = w.buf[:copy(w.buf, w.buf[w.c.fragment:])]
+		}
+		return len(p), nil
+	}
+	n := 0
+	for len(p) > 0 {
+		if len(w.buf) == w.c.fragment {
+			if err := w.flush(w.buf, false); err != nil {
+				return n, err
+			}
+			w.buf = w.buf[:0]
+		}
+		k := copy(w.buf[len(w.buf):w.c.fragment], p)
+		w.buf = w.buf[:len(w.buf)+k]
+		p, n = p[k:], n+k
+	}
+	return n, nil
+}
+
+// Close sends what is left as the final frame.
+func (w *messageWriter) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err != nil {
+		return w.err
+	}
+	if w.compressed {
+		w.buf = w.c.endCompressed(w.buf)
+		for len(w.buf) > w.c.fragment {
+			if err := w.flush(w.buf[:w.c.fragment], false); err != nil {
+				return err
+			}
+			w.buf = w.buf[:copy(w.buf, w.buf[w.c.fragment:])]
+		}
+	}
+	return w.flush(w.buf, true)
+}
+
+func (w *messageWriter) flush(payload []byte, fin bool) error {
+	b0 := w.op
+	if fin {
+		b0 |= 0x80
+	}
+	if w.compressed && w.op != 0 {
+		b0 |= 0x40 // RSV1 on the first frame only (RFC 7692 6)
+	}
+	w.op = 0
+	if err := w.c.writeFrame(b0, payload); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+// compressChunk appends p, compressed, to dst; the message's compressor
+// is kept in the connection until endCompressed.
+func (c *Conn) compressChunk(dst, p []byte) []byte {
+	d := c.defl
+	if d.streaming == nil {
+		if d.compressTakeover {
+			if d.fw == nil {
+				d.fw, _ = flate.NewWriter(&d.sink, compressLevel)
+			}
+			d.streaming = d.fw
+		} else {
+			d.streaming = writerPool.Get().(*flate.Writer)
+			d.streaming.Reset(&d.sink)
+		}
+	}
+	d.sink.b = dst
+	_, _ = d.streaming.Write(p)
+	out := d.sink.b
+	d.sink.b = nil
+	return out
+}
+
+// endCompressed flushes the message's compressor into dst and drops the
+// tail (RFC 7692 7.2.1).
+func (c *Conn) endCompressed(dst []byte) []byte {
+	if c.defl.streaming == nil {
+		c.compressChunk(dst, nil)
+	}
+	d := c.defl
+	d.sink.b = dst
+	_ = d.streaming.Flush()
+	out := d.sink.b
+	d.sink.b = nil
+	if !d.compressTakeover {
+		d.streaming.Reset(nil)
+		writerPool.Put(d.streaming)
+	}
+	d.streaming = nil
+	return out[:len(out)-4]
+}
+
+// Prepared is a message encoded once and written to many connections:
+// its plain frame is built once, and its compressed payload once for all
+// the connections that do not keep a compression context.
 type Prepared struct {
-	pm   *websocket.PreparedMessage
-	size int
+	typ   MessageType
+	data  []byte
+	frame []byte // the unmasked, uncompressed frame
+
+	once       sync.Once
+	compressed []byte // the payload without context, the tail removed
 }
 
 // NewPrepared prepares a message of typ with payload data; data must not
 // be modified afterwards.
 func NewPrepared(typ MessageType, data []byte) (*Prepared, error) {
-	pm, err := websocket.NewPreparedMessage(int(typ), data)
-	if err != nil {
-		return nil, fmt.Errorf("failed to prepare message: %w", err)
+	if typ != Text && typ != Binary {
+		return nil, fmt.Errorf("failed to prepare message: invalid type %d", typ)
 	}
-	return &Prepared{pm: pm, size: len(data)}, nil
+	frame := appendHeader(make([]byte, 0, len(data)+10), byte(typ), len(data))
+	return &Prepared{typ: typ, data: data, frame: append(frame, data...)}, nil
 }
 
 // WritePrepared writes a prepared message, compressed when negotiated and
 // the message reaches the threshold.
 func (c *Conn) WritePrepared(p *Prepared) error {
-	if c.c == nil {
-		return errBatchMode
+	compress := c.defl != nil && len(p.data) >= c.threshold
+	if !c.client && !compress {
+		return c.writeRaw(p.frame)
 	}
-	if c.compress {
-		c.c.EnableWriteCompression(p.size >= c.threshold)
+	if compress && !c.defl.compressTakeover {
+		p.once.Do(func() {
+			d := deflate{}
+			p.compressed = d.compress(nil, p.data)
+		})
+		return c.writeFrame(0xC0|byte(p.typ), p.compressed)
 	}
-	return c.c.WritePreparedMessage(p.pm)
+	return c.Write(p.typ, nil, p.data, true)
 }
 
 // Ping sends a ping frame. It may be called concurrently with a writer.
 func (c *Conn) Ping(data []byte, deadline time.Time) error {
-	if c.c == nil {
-		return errBatchMode
-	}
-	return c.c.WriteControl(websocket.PingMessage, data, deadline)
+	return c.writeControl(opPing, data, deadline)
 }
 
 // WriteClose sends a close frame without closing the connection, so the
 // peer's reply can still be read. It may be called concurrently with a
 // writer. CloseNoStatus sends an empty body.
 func (c *Conn) WriteClose(code int, reason string, deadline time.Time) error {
-	if c.c == nil {
-		return errBatchMode
-	}
-	return c.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
-}
-
-// SetReadLimit bounds one message in bytes as it arrives on the wire; 0
-// means no limit. Past it the library sends close 1009.
-func (c *Conn) SetReadLimit(n int64) {
-	if c.raw {
-		c.rr.limit = n
-		return
-	}
-	c.c.SetReadLimit(n)
+	return c.writeControl(opClose, closeBody(code, reason), deadline)
 }
 
 // OnPong registers f, called from the reading goroutine for each pong.
-func (c *Conn) OnPong(f func()) {
-	if c.c == nil {
-		panic(errBatchMode) // a batch-mode reader answers pings itself and ignores pongs
-	}
-	c.c.SetPongHandler(func(string) error { f(); return nil })
-}
+// Set it before reading starts.
+func (c *Conn) OnPong(f func()) { c.onPong = f }
 
 // OnPing registers f, called from the reading goroutine for each ping after
-// the library's pong reply is sent.
-func (c *Conn) OnPing(f func()) {
-	if c.c == nil {
-		panic(errBatchMode)
-	}
-	reply := c.c.PingHandler()
-	c.c.SetPingHandler(func(data string) error {
-		f()
-		return reply(data)
-	})
-}
-
-// LocalAddr is this end's address.
-func (c *Conn) LocalAddr() net.Addr {
-	if c.raw {
-		return c.nc.LocalAddr()
-	}
-	return c.c.LocalAddr()
-}
-
-// errBatchMode: a batch-mode connection (AcceptOptions.Batch without
-// compression) does its own framing and has no library connection behind
-// it, so the streaming methods are not available.
-var errBatchMode = errors.New("wsconn: streaming methods are not available on a batch-mode connection")
-
-// ErrCloseSent is returned by writes after a close frame was sent.
-var ErrCloseSent = websocket.ErrCloseSent
+// the pong reply is sent. Set it before reading starts.
+func (c *Conn) OnPing(f func()) { c.onPing = f }
 
 // Linger ends a failed connection gently: it closes the write side, reads
 // and drops what the peer still sends until it closes or d passes, then
@@ -209,12 +401,6 @@ var ErrCloseSent = websocket.ErrCloseSent
 // which can destroy the close frame just written before the peer reads it.
 func (c *Conn) Linger(d time.Duration) {
 	nc := c.nc
-	if !c.raw {
-		nc = c.c.NetConn()
-	}
-	if g, ok := nc.(*frameGuard); ok {
-		nc = g.Conn // the guard has failed; read past it
-	}
 	if cw, ok := nc.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 		_ = nc.SetReadDeadline(time.Now().Add(d))

@@ -8,7 +8,7 @@ import (
 )
 
 // ErrCannotTry is returned by TryWriteFrames on a connection that cannot
-// write without blocking (compression negotiated, TLS, or not Linux): use
+// write without blocking (TLS, or not Linux): use
 // WriteFrames from a goroutine of its own instead.
 var ErrCannotTry = errors.New("websocket connection cannot write without blocking")
 
@@ -33,12 +33,21 @@ func (c *Conn) TryWriteFrames(frames []Frame) (*Pending, error) {
 	if c.rc == nil {
 		return nil, ErrCannotTry
 	}
-	bb := buildBatch(frames)
+	plain := c.plain()
+	var bb *batchBuf
+	if plain {
+		bb = buildBatch(frames)
+	}
 	c.wmu.Lock()
 	if c.closeSent {
 		c.wmu.Unlock()
-		bb.release()
+		if bb != nil {
+			bb.release()
+		}
 		return nil, net.ErrClosed
+	}
+	if !plain {
+		bb = c.buildLocked(frames) // compressed in stream order, under the lock
 	}
 	if !c.deadline.IsZero() {
 		// A deadline left by a blocking write (a pong, a close, a Finish)

@@ -3,6 +3,8 @@ package wsconn
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,8 +17,15 @@ import (
 // TestTryWriteFramesPartial fills the socket of a peer that does not read
 // until a non-blocking write is left partial, finishes it on another
 // goroutine once the peer reads, and checks that every message arrives
-// whole and in order, and that a pong can follow (the lock was released).
+// whole and in order, and that a pong can follow (the lock was released);
+// with compression too, where the frames are compressed under the lock.
 func TestTryWriteFramesPartial(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) { testTryWriteFramesPartial(t, compress) })
+	}
+}
+
+func testTryWriteFramesPartial(t *testing.T, compress bool) {
 	type result struct {
 		sent    int
 		partial bool
@@ -25,9 +34,13 @@ func TestTryWriteFramesPartial(t *testing.T) {
 	res := make(chan result, 1)
 	release := make(chan struct{})
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Accept(w, r, AcceptOptions{Batch: true})
+		c, err := Accept(w, r, AcceptOptions{Compression: compress})
 		if err != nil {
 			res <- result{err: err}
+			return
+		}
+		if c.Compressed() != compress {
+			res <- result{err: fmt.Errorf("compression %v not negotiated", compress)}
 			return
 		}
 		if !c.CanTryWrite() {
@@ -35,6 +48,18 @@ func TestTryWriteFramesPartial(t *testing.T) {
 			return
 		}
 		body := []byte(strings.Repeat("y", 3000)) // above copyLimit: its own iovec
+		if compress {
+			// Compressing is slow under the race detector: a small socket
+			// buffer fills sooner.
+			if tc, ok := c.nc.(*net.TCPConn); ok {
+				_ = tc.SetWriteBuffer(8 << 10)
+			}
+			// Incompressible, so that the socket fills.
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := range body {
+				body[i] = 'a' + byte(rng.IntN(26))
+			}
+		}
 		sent := 0
 		for sent < 10000 {
 			head := []byte(fmt.Sprintf("%06d", sent))
@@ -60,7 +85,8 @@ func TestTryWriteFramesPartial(t *testing.T) {
 		}
 	}))
 	defer hs.Close()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	d := websocket.Dialer{EnableCompression: compress}
+	ws, _, err := d.Dial("ws"+strings.TrimPrefix(hs.URL, "http"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,7 @@ import (
 // message was sent before something that came on another connection.
 //
 // It fails, wrapping errors.ErrUnsupported, where the count cannot be
-// known: not Linux, not a plain socket (TLS), or a compressed connection
-// whose bytes the library buffers out of sight.
+// known: not Linux, or not a plain socket (TLS).
 func (c *Conn) Unread() (int, error) {
 	if c.rr == nil || c.rc == nil {
 		return 0, fmt.Errorf("wsconn: unread bytes: %w", errors.ErrUnsupported)

@@ -32,14 +32,14 @@ func TestReadInvalidUTF8EveryPath(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := make(chan error, 1)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				c, err := Accept(w, r, AcceptOptions{Batch: true, Compression: tc.compress, ReadLimit: 1 << 20})
+				c, err := Accept(w, r, AcceptOptions{Compression: tc.compress, ReadLimit: 1 << 20})
 				if err != nil {
 					got <- err
 					return
 				}
 				defer c.CloseNow()
-				if tc.compress != (c.c != nil) {
-					got <- errors.New("not read by the expected reader")
+				if tc.compress != c.Compressed() {
+					got <- errors.New("compression not negotiated as expected")
 					return
 				}
 				_, _, err = c.Read()
@@ -100,7 +100,7 @@ func TestDialReadInvalidUTF8(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), DialOptions{Strict: true})
+	c, _, err := Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), DialOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

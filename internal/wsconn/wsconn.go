@@ -1,23 +1,24 @@
-// Package wsconn is the small seam between sockio and its RFC 6455 library.
+// Package wsconn is sockio's WebSocket codec (RFC 6455, with
+// permessage-deflate of RFC 7692): server and client handshakes, frame
+// reading and writing, compression with compress/flate.
 //
-// Everything above it (engineio, ws) speaks to this package only, so the
-// library can be swapped by changing this one package. It deliberately
-// exposes the few operations those layers need: accept, read a message,
-// write a message from two parts (so a type prefix needs no copy), prepared
-// frames for broadcasts, and close with a code.
+// Everything above it (engineio, ws, the Go client) speaks to this package
+// only. It exposes the few operations those layers need: accept, dial, read
+// a message (whole, or as a stream), write a message from two parts (so a
+// type prefix needs no copy), batches of messages in one system call,
+// prepared messages for broadcasts, and close with a code.
 package wsconn
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/sockio/sockio/internal/netpoll"
 )
@@ -27,32 +28,68 @@ type MessageType int
 
 // The data message types of RFC 6455.
 const (
-	Text   MessageType = websocket.TextMessage
-	Binary MessageType = websocket.BinaryMessage
+	Text   MessageType = 1
+	Binary MessageType = 2
 )
 
-// Close codes used by sockio (RFC 6455 section 7.4.1).
+// Close codes (RFC 6455 section 7.4.1).
 const (
-	CloseNormal         = websocket.CloseNormalClosure
-	CloseGoingAway      = websocket.CloseGoingAway
-	CloseProtocolError  = websocket.CloseProtocolError
-	CloseInvalidPayload = websocket.CloseInvalidFramePayloadData
-	ClosePolicy         = websocket.ClosePolicyViolation
-	CloseTooBig         = websocket.CloseMessageTooBig
-	CloseInternal       = websocket.CloseInternalServerErr
+	CloseNormal          = 1000
+	CloseGoingAway       = 1001
+	CloseProtocolError   = 1002
+	CloseUnsupportedData = 1003
+	// CloseNoStatus, given to Close, sends a close frame without a status
+	// code: the peer sees 1005, as with the reference server's ws.close().
+	CloseNoStatus       = 1005
+	CloseAbnormal       = 1006
+	CloseInvalidPayload = 1007
+	ClosePolicy         = 1008
+	CloseTooBig         = 1009
+	CloseMandatoryExt   = 1010
+	CloseInternal       = 1011
 )
 
-// ErrMessageTooBig is returned by Read when a message exceeds the read limit.
+// ErrMessageTooBig is returned by Read when a message exceeds the read limit
+// (for a compressed message: its inflated size).
 var ErrMessageTooBig = errors.New("websocket message too big")
+
+// ErrProtocol marks a read that failed because the peer broke RFC 6455 or
+// RFC 7692. The close frame 1002 is already sent.
+var ErrProtocol = errors.New("websocket protocol error")
+
+// ErrInvalidPayload marks a read that failed because a compressed message
+// could not be inflated; the close frame 1007 is already sent.
+var ErrInvalidPayload = errors.New("websocket invalid frame payload data")
+
+// ErrCloseSent is returned by writes after a close frame was sent.
+var ErrCloseSent = errors.New("websocket: close sent")
+
+// PeerCloseError is returned by reads after the peer sent a close frame.
+// Code is CloseNoStatus when the frame had no body.
+type PeerCloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *PeerCloseError) Error() string {
+	return fmt.Sprintf("websocket closed by peer: %d %q", e.Code, e.Reason)
+}
 
 // AcceptOptions configure Accept.
 type AcceptOptions struct {
-	// ReadLimit bounds one message in bytes; 0 means no limit.
+	// ReadLimit bounds one message in bytes (a compressed one once
+	// inflated); 0 means no limit for streams and 2 GiB for whole messages.
 	ReadLimit int64
 	// Compression negotiates permessage-deflate when the client offers it.
 	Compression bool
 	// CompressionThreshold is the smallest message that is compressed.
 	CompressionThreshold int
+	// ContextTakeover keeps the deflate context from message to message on
+	// both sides when the client allows it: better ratios on similar
+	// messages, for some 1.2 MB of compressor (compress/flate's, Go 1.26)
+	// and 32 KiB of window per connection. Without it the server asks for
+	// no context takeover both ways and borrows its compressors from a pool.
+	ContextTakeover bool
 	// CheckOrigin reports whether the request's Origin is acceptable; nil accepts all,
 	// as Engine.IO leaves origin policy to CORS and allowRequest.
 	CheckOrigin func(r *http.Request) bool
@@ -60,103 +97,60 @@ type AcceptOptions struct {
 	Subprotocols []string
 	// Header is added to the handshake response (cookies, for example).
 	Header http.Header
-	// ReadBufferSize and WriteBufferSize size the I/O buffers; 0 picks small defaults.
-	ReadBufferSize, WriteBufferSize int
-	// Greeting, when set, is the connection's first text message. In batch
-	// mode it goes out in the same write as the handshake response, which
-	// saves a system call (and a wake-up of the peer) per connection.
+	// WriteBufferSize is the largest frame NextWriter cuts a message into;
+	// 0 picks 4096.
+	WriteBufferSize int
+	// Greeting, when set, is the connection's first text message; it goes
+	// out in the same write as the handshake response, which saves a
+	// system call (and a wake-up of the peer) per connection.
 	Greeting []byte
-	// Batch lets WriteFrames put many messages in one system call. Without
-	// compression the connection then does its own handshake and reads and
-	// writes its own frames, control frames included: use Read, Write,
-	// WriteFrames and Close, not the streaming readers and writers.
-	Batch bool
 }
 
-// Conn is one WebSocket connection. One goroutine may read and one may write
-// at a time; Close may be called from any goroutine.
+// Conn is one WebSocket connection, server or client side. One goroutine
+// may read and one may write at a time; control frames (Ping, WriteClose,
+// Close) may be written from any goroutine.
 type Conn struct {
-	c         *websocket.Conn
-	threshold int
-	compress  bool
-
-	// Batch mode (see AcceptOptions.Batch): c is nil, frames are read and
-	// written on nc by this package only; writes hold wmu.
-	raw         bool
+	client      bool // this end is the client: it masks what it sends
 	subprotocol string
 	nc          net.Conn
-	rc          syscall.RawConn // for TryWriteFrames; nil if nc is not a plain socket
-	rr          *frameReader    // batch mode on a plain socket: reads bypass the library
-	wmu         sync.Mutex
-	closeSent   bool      // under wmu: nothing may follow a close frame
-	deadline    time.Time // under wmu: the write deadline last set
+	rc          syscall.RawConn // nil if nc is not a plain socket (TLS)
+	rr          *frameReader
+	fragment    int      // the largest frame NextWriter writes
+	defl        *deflate // nil: permessage-deflate not negotiated
+	threshold   int      // the smallest message compressed
+
+	onPing, onPong func() // called by the reader
+
+	wmu       sync.Mutex
+	closeSent bool          // under wmu: nothing may follow a close frame
+	deadline  time.Time     // under wmu: the write deadline last set
+	keys      *rand.ChaCha8 // under wmu: masking keys (client side)
 
 	pmu    sync.Mutex     // guards watch and closed
 	watch  *netpoll.Watch // see Watch
 	closed bool           // Close or CloseNow was called
 }
 
-// writeBufferPool shares write buffers between idle connections, so an idle
-// connection holds no write buffer at all.
-var writeBufferPool = &poolAdapter{}
-
-// Accept completes the WebSocket handshake on w and r.
-func Accept(w http.ResponseWriter, r *http.Request, opts AcceptOptions) (*Conn, error) {
-	checkOrigin := opts.CheckOrigin
-	if checkOrigin == nil {
-		checkOrigin = func(*http.Request) bool { return true }
+// newConn sets up a connection over nc once its handshake is done.
+func newConn(nc net.Conn, client bool, subprotocol string, limit int64, fragment int) *Conn {
+	c := &Conn{client: client, subprotocol: subprotocol, nc: nc, rc: rawConn(nc), fragment: orDefault(fragment, 4096)}
+	c.rr = &frameReader{c: c, rc: c.rc, limit: limit}
+	if client {
+		c.keys = newKeySource()
 	}
-	if opts.Batch && !(opts.Compression && offersDeflate(r)) {
-		return acceptBatch(w, r, opts, checkOrigin)
-	}
-	up := websocket.Upgrader{
-		ReadBufferSize:    orDefault(opts.ReadBufferSize, 1024),
-		WriteBufferSize:   orDefault(opts.WriteBufferSize, 4096),
-		WriteBufferPool:   writeBufferPool,
-		CheckOrigin:       checkOrigin,
-		EnableCompression: opts.Compression,
-		Subprotocols:      opts.Subprotocols,
-		// The handshake error is written by gorilla; we only report it.
-		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
-			http.Error(w, http.StatusText(status), status)
-		},
-	}
-	c, err := up.Upgrade(w, r, opts.Header)
-	if err != nil {
-		return nil, fmt.Errorf("failed to accept websocket: %w", err)
-	}
-	if opts.ReadLimit > 0 {
-		c.SetReadLimit(opts.ReadLimit)
-	}
-	conn := &Conn{c: c, threshold: opts.CompressionThreshold, compress: opts.Compression}
-	if opts.Greeting != nil {
-		if err := conn.Write(Text, opts.Greeting, nil, true); err != nil {
-			_ = c.Close()
-			return nil, fmt.Errorf("failed to write websocket greeting: %w", err)
-		}
-	}
-	return conn, nil
+	return c
 }
 
 // IsUpgrade reports whether r asks for a WebSocket upgrade.
-func IsUpgrade(r *http.Request) bool { return websocket.IsWebSocketUpgrade(r) }
+func IsUpgrade(r *http.Request) bool {
+	return headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
+}
 
-// Read reads the next data message. Control frames are handled inside.
+// Read reads the next data message, whole. Control frames are handled
+// inside: a ping is answered, a close echoed. Text is checked as UTF-8
+// (close 1007 if not), compressed messages are inflated.
 func (c *Conn) Read() (MessageType, []byte, error) {
-	if c.rr != nil {
-		return c.rr.Read()
-	}
-	typ, data, err := c.c.ReadMessage()
-	if err != nil {
-		if errors.Is(err, websocket.ErrReadLimit) {
-			return 0, nil, ErrMessageTooBig
-		}
-		return 0, nil, err
-	}
-	if typ == websocket.TextMessage && !utf8.Valid(data) {
-		return 0, nil, c.failUTF8() // gorilla does not check text
-	}
-	return MessageType(typ), data, nil
+	return c.rr.Read()
 }
 
 // Write writes one message made of head followed by body (either may be
@@ -164,104 +158,79 @@ func (c *Conn) Read() (MessageType, []byte, error) {
 // allows compression when it was negotiated and the message is above the
 // threshold.
 func (c *Conn) Write(typ MessageType, head, body []byte, compress bool) error {
-	if c.raw {
-		return c.WriteFrames([]Frame{{Type: typ, Head: head, Body: body}}, time.Time{})
-	}
-	if c.compress {
-		c.c.EnableWriteCompression(compress && len(head)+len(body) >= c.threshold)
-	}
-	w, err := c.c.NextWriter(int(typ))
-	if err != nil {
-		return err
-	}
-	if len(head) > 0 {
-		if _, err := w.Write(head); err != nil {
-			return err
-		}
-	}
-	if len(body) > 0 {
-		if _, err := w.Write(body); err != nil {
-			return err
-		}
-	}
-	return w.Close()
+	return c.WriteFrames([]Frame{{Type: typ, Head: head, Body: body, NoCompress: !compress}}, time.Time{})
 }
 
 // SetWriteDeadline bounds the next writes; a peer that does not read is cut off.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
-	if c.raw {
-		c.wmu.Lock()
-		defer c.wmu.Unlock()
-		c.deadline = t
-		return c.nc.SetWriteDeadline(t)
-	}
-	return c.c.SetWriteDeadline(t)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.deadline = t
+	return c.nc.SetWriteDeadline(t)
 }
 
 // SetReadDeadline bounds the next reads.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	if c.raw {
-		return c.nc.SetReadDeadline(t)
-	}
-	return c.c.SetReadDeadline(t)
+	return c.nc.SetReadDeadline(t)
 }
 
-// CloseNoStatus, given to Close, sends a close frame without a status
-// code: the peer sees 1005, as with the reference server's ws.close().
-const CloseNoStatus = websocket.CloseNoStatusReceived
+// SetReadLimit bounds one message in bytes (a compressed one once
+// inflated); 0 means no limit. Past it the peer is sent close 1009.
+func (c *Conn) SetReadLimit(n int64) { c.rr.limit = n }
 
 // Close sends a close frame with code and reason (best effort, bounded by a
 // short deadline) and closes the connection.
 func (c *Conn) Close(code int, reason string) error {
-	msg := websocket.FormatCloseMessage(code, reason) // empty for CloseNoStatus
-	if c.raw {
-		c.markClosed()
-		// A writer stuck on a peer that does not read holds the lock: then
-		// there is no point in a close frame, and waiting would stall the
-		// caller (often a broadcast) for the whole write timeout.
-		if c.wmu.TryLock() {
-			_ = c.writeControlLocked(opClose, msg, time.Now().Add(time.Second))
-			c.wmu.Unlock()
-		}
-		return c.nc.Close()
+	c.markClosed()
+	// A writer stuck on a peer that does not read holds the lock: then
+	// there is no point in a close frame, and waiting would stall the
+	// caller (often a broadcast) for the whole write timeout.
+	if c.wmu.TryLock() {
+		_ = c.writeControlLocked(opClose, closeBody(code, reason), time.Now().Add(time.Second))
+		c.wmu.Unlock()
 	}
-	_ = c.c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
-	return c.c.Close()
+	return c.nc.Close()
 }
 
 // CloseNow closes the connection without a close frame.
 func (c *Conn) CloseNow() error {
-	if c.raw {
-		c.markClosed()
-		return c.nc.Close()
-	}
-	return c.c.Close()
+	c.markClosed()
+	return c.nc.Close()
 }
 
 // RemoteAddr is the peer's address.
-func (c *Conn) RemoteAddr() net.Addr {
-	if c.raw {
-		return c.nc.RemoteAddr()
-	}
-	return c.c.RemoteAddr()
-}
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr is this end's address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 
 // Subprotocol is the negotiated subprotocol, if any.
-func (c *Conn) Subprotocol() string {
-	if c.raw {
-		return c.subprotocol
-	}
-	return c.c.Subprotocol()
-}
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// Compressed reports whether permessage-deflate was negotiated.
+func (c *Conn) Compressed() bool { return c.defl != nil }
 
 // CloseCode returns the close code carried by err when the peer closed the
 // connection with a close frame, and -1 otherwise.
 func CloseCode(err error) int {
-	var ce *websocket.CloseError
+	var ce *PeerCloseError
 	if errors.As(err, &ce) {
 		return ce.Code
 	}
 	return -1
+}
+
+// closeBody is a close frame's payload: the code and reason, or nothing
+// for CloseNoStatus (RFC 6455 5.5.1). The reason is cut to fit 125 bytes.
+func closeBody(code int, reason string) []byte {
+	if code == CloseNoStatus {
+		return nil
+	}
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	b := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(reason)), uint16(code))
+	return append(b, reason...)
 }
 
 func orDefault(v, d int) int {

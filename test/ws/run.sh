@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Peer tests of the plain WebSocket layer: Node's ws client, Python's
 # websockets and Chromium against `sockio echo`, plus the browser helper
-# web/reconnecting-websocket.js in Node and in Chromium. Installs what it
+# web/reconnecting-websocket.js in Node and in Chromium, and permessage-deflate
+# of internal/wsconn both ways against Node's ws and Chromium (deflatepeer). Installs what it
 # needs (npm ci; python3-websockets and chromium from Debian if missing).
 # Exits non-zero on any failure.
 set -euo pipefail
@@ -27,8 +28,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-(cd "$repo" && go build -o "$tmp/sockio" ./cmd/sockio)
-export SOCKIO_BIN="$tmp/sockio"
+(cd "$repo" && go build -o "$tmp/sockio" ./cmd/sockio && go build -o "$tmp/deflatepeer" ./test/ws/deflatepeer)
+export SOCKIO_BIN="$tmp/sockio" DEFLATEPEER_BIN="$tmp/deflatepeer"
 
 # start_echo NAME [FLAGS...]: runs an echo server and sets NAME to its URL.
 start_echo() {
@@ -54,7 +55,7 @@ start_echo deflate_url --deflate
 timeout 120 /usr/bin/python3 peer_python.py "$plain_url" "$deflate_url" || status=1
 
 echo "== Node ws, browser helper in Node, Chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}')"
-timeout 180 node --test --test-concurrency=1 --test-timeout=90000 \
-	node.test.mjs reconnecting.test.mjs chromium.test.mjs || status=1
+timeout 300 node --test --test-concurrency=1 --test-timeout=90000 \
+	node.test.mjs reconnecting.test.mjs chromium.test.mjs deflate.test.mjs || status=1
 
 exit $status
