@@ -41,6 +41,8 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzUTF8Validator$$' -fuzztime=150000x -fuzzminimizetime=2000x ./ws
 	$(GO) test -run='^$$' -fuzz='^FuzzFrameReader$$' -fuzztime=60000x -fuzzminimizetime=2000x ./internal/wsconn
 	$(GO) test -run='^$$' -fuzz='^FuzzPolledRead$$' -fuzztime=20000x -fuzzminimizetime=2000x ./internal/wsconn
+	$(GO) test -run='^$$' -fuzz='^FuzzCompressedRead$$' -fuzztime=40000x -fuzzminimizetime=2000x ./internal/wsconn
+	$(GO) test -run='^$$' -fuzz='^FuzzNegotiateDeflate$$' -fuzztime=100000x -fuzzminimizetime=2000x ./internal/wsconn
 	$(GO) test -run='^$$' -fuzz='^FuzzServeConn$$' -fuzztime=40000x -fuzzminimizetime=2000x ./internal/fastaccept
 	$(GO) test -run='^$$' -fuzz='^FuzzUnmarshal$$' -fuzztime=200000x -fuzzminimizetime=2000x ./internal/notepack
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendJSON$$' -fuzztime=400000x -fuzzminimizetime=2000x ./internal/notepack
