@@ -219,6 +219,7 @@ func (m *Manager) engineOptions() engine.Options {
 		Header:             m.opts.Header,
 		Transports:         m.opts.Transports,
 		DisableUpgrade:     m.opts.DisableUpgrade,
+		DialWebTransport:   m.opts.webTransportDial(),
 		HTTPClient:         m.httpc,
 		MaxMessageSize:     m.opts.MaxMessageSize,
 		MaxBufferedPackets: m.opts.MaxBufferedPackets,

@@ -2,17 +2,20 @@ package client
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
 
+	"github.com/sockio/sockio/client/internal/engine"
 	"github.com/sockio/sockio/parser"
 )
 
 // Transport names for Options.Transports.
 const (
-	Polling   = "polling"
-	WebSocket = "websocket"
+	Polling      = "polling"
+	WebSocket    = "websocket"
+	WebTransport = "webtransport" // needs Options.WebTransport
 )
 
 // Options configure a Manager and, for Connect and New, the socket they
@@ -23,8 +26,14 @@ type Options struct {
 	// Transports lists the transports to use, in order: the first one
 	// connects, and a polling connection upgrades to websocket when both
 	// are listed and the server offers it. Default polling then websocket;
-	// {"websocket"} or {"polling"} forces one.
+	// {"websocket"} or {"polling"} forces one. "webtransport" needs
+	// Options.WebTransport; a polling connection upgrades to the first of
+	// the listed transports that the server offers and that answers.
 	Transports []string
+	// WebTransport opens the sessions of the "webtransport" transport
+	// (HTTP/3): a *webtransport.Dialer of package client/webtransport, so
+	// that programs that do not use it do not link QUIC.
+	WebTransport WebTransportDialer
 	// DisableUpgrade stays on the first transport.
 	DisableUpgrade bool
 	// Query is sent with every request; the query of the URL given to
@@ -80,6 +89,42 @@ type Options struct {
 	AuthFunc         func(ctx context.Context) (any, error)
 	AckTimeout       time.Duration
 	MaxBufferedEmits int
+}
+
+// WebTransportDialer opens a WebTransport session to url (https, the
+// Engine.IO path and query), sending header with the CONNECT request, and
+// returns the session's first bidirectional stream, on which the Engine.IO
+// packets go. Package client/webtransport implements it.
+type WebTransportDialer interface {
+	DialWebTransport(ctx context.Context, url string, header http.Header) (WebTransportStream, error)
+}
+
+// WebTransportStream is the stream of a WebTransport session that carries
+// the Engine.IO packets.
+type WebTransportStream interface {
+	io.Reader
+	io.Writer
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+	// Close ends the write side (FIN), so that what was written still
+	// arrives, then the session: when the server ends it or after a short
+	// linger. It must not block.
+	Close() error
+}
+
+// webTransportDial adapts Options.WebTransport to the engine.
+func (o *Options) webTransportDial() engine.WebTransportDialFunc {
+	d := o.WebTransport
+	if d == nil {
+		return nil
+	}
+	return func(ctx context.Context, url string, header http.Header) (engine.WebTransportStream, error) {
+		st, err := d.DialWebTransport(ctx, url, header)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
 }
 
 // SocketOptions configure one namespace's Socket.

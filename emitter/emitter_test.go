@@ -12,29 +12,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/emitter"
+	"github.com/sockio/sockio/sockiotest"
 )
 
-// The tests drive real sockio nodes (adapter/redis) on the Redis at
-// 127.0.0.1:6379, each test with its own key prefix.
-const redisAddr = "127.0.0.1:6379"
-
-func newClient(t *testing.T) *goredis.Client {
+// The tests drive real sockio nodes (adapter/redis) on the Redis of
+// sockiotest.Redis (SOCKIO_TEST_REDIS), each test with its own key prefix.
+func newClient(t *testing.T) (*goredis.Client, string) {
 	t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: redisAddr, DialTimeout: time.Second, MaxRetries: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		t.Skipf("no Redis at %s (%v)", redisAddr, err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	r := sockiotest.Redis(t)
+	return r.NewClient(), r.Prefix
 }
 
 type node struct {
@@ -53,7 +44,8 @@ func (n *node) serverEvents() []string {
 func startNode(t *testing.T, key string, sharded bool) *node {
 	t.Helper()
 	n := &node{}
-	n.srv = sockio.NewServer(sockio.Options{Adapter: redis.NewAdapter(newClient(t), redis.Options{Key: key, Sharded: sharded})})
+	rdb, _ := newClient(t)
+	n.srv, n.hs = sockiotest.NewServer(t, sockio.NewServer(sockio.Options{Adapter: redis.NewAdapter(rdb, redis.Options{Key: key, Sharded: sharded})}))
 	n.srv.OnConnection(func(s *sockio.Socket) {
 		s.On("join", func(room string, ack sockio.Ack) { s.Join(room); ack() })
 	})
@@ -68,13 +60,6 @@ func startNode(t *testing.T, key string, sharded bool) *node {
 			n.mu.Unlock()
 		})
 	}
-	n.hs = httptest.NewServer(n.srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = n.srv.Close(ctx)
-		n.hs.Close()
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, nsp := range []string{"/", "/admin"} {
@@ -85,100 +70,33 @@ func startNode(t *testing.T, key string, sharded bool) *node {
 	return n
 }
 
-// client is a raw Socket.IO client over websocket: it keeps the frames the
-// server sends, answering pings.
-type client struct {
-	t      *testing.T
-	ws     *websocket.Conn
-	wmu    sync.Mutex
-	frames chan string
-}
-
-func connect(t *testing.T, n *node, nsp string) *client {
+// connect joins namespace nsp of n on a raw connection, whose packets the
+// tests check as written.
+func connect(t *testing.T, n *node, nsp string) *sockiotest.Conn {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(n.hs.URL, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &client{t: t, ws: ws, frames: make(chan string, 64)}
-	t.Cleanup(func() { _ = ws.Close() })
+	c := sockiotest.DialWith(t, n.hs.URL, sockiotest.ConnOptions{Timeout: 5 * time.Second})
 	prefix := "40"
 	if nsp != "/" {
 		prefix += nsp + ","
 	}
-	go func() {
-		defer close(c.frames)
-		for {
-			typ, data, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if typ == websocket.TextMessage && string(data) == "2" {
-				c.send("3")
-				continue
-			}
-			if typ == websocket.BinaryMessage {
-				data = append([]byte("<bin>"), data...)
-			}
-			c.frames <- string(data)
-		}
-	}()
-	if open := c.next(); !strings.HasPrefix(open, "0{") {
-		t.Fatalf("open: %q", open)
-	}
-	c.send(prefix)
-	if ok := c.next(); !strings.HasPrefix(ok, prefix+"{") {
+	if ok := c.Connect(nsp, nil); !strings.HasPrefix(ok, prefix+"{") {
 		t.Fatalf("connect: %q", ok)
 	}
 	return c
 }
 
-func (c *client) send(s string) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	_ = c.ws.WriteMessage(websocket.TextMessage, []byte(s))
-}
-
-func (c *client) next() string {
-	c.t.Helper()
-	select {
-	case f, ok := <-c.frames:
-		if !ok {
-			c.t.Fatal("connection closed")
-		}
-		return f
-	case <-time.After(5 * time.Second):
-		c.t.Fatal("no frame within 5s")
-	}
-	return ""
-}
-
-func (c *client) expect(want string) {
-	c.t.Helper()
-	if got := c.next(); got != want {
-		c.t.Fatalf("got %q, want %q", got, want)
-	}
-}
-
-func (c *client) expectNone() {
-	c.t.Helper()
-	select {
-	case f := <-c.frames:
-		c.t.Fatalf("unexpected %q", f)
-	case <-time.After(150 * time.Millisecond):
-	}
-}
+// quiet is how long a client must get nothing.
+const quiet = 150 * time.Millisecond
 
 func TestEmitter(t *testing.T) {
 	for _, sharded := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sharded=%v", sharded), func(t *testing.T) {
-			rdb := newClient(t)
-			key := fmt.Sprintf("sockio-test-emitter-%d", time.Now().UnixNano())
+			rdb, key := newClient(t)
 			a, b := startNode(t, key, sharded), startNode(t, key, sharded)
 			ca, cb := connect(t, a, "/"), connect(t, b, "/")
 			admin := connect(t, b, "/admin")
-			ca.send(`420["join","r"]`)
-			ca.expect(`430[]`)
+			ca.Send(`420["join","r"]`)
+			ca.Expect(`430[]`)
 
 			e := emitter.New(rdb, emitter.Options{Key: key, Sharded: sharded})
 			ctx := context.Background()
@@ -188,16 +106,15 @@ func TestEmitter(t *testing.T) {
 				if err := e.To("r").Emit(ctx, "probe"); err != nil {
 					t.Fatal(err)
 				}
-				select {
-				case f := <-ca.frames:
-					if f != `42["probe"]` {
-						t.Fatalf("got %q", f)
-					}
-				case <-time.After(100 * time.Millisecond):
+				f, err := ca.Next(100 * time.Millisecond)
+				if err != nil {
 					if time.Now().Before(deadline) {
 						continue
 					}
 					t.Fatal("room r never reached")
+				}
+				if f.String() != `42["probe"]` {
+					t.Fatalf("got %s", f)
 				}
 				break
 			}
@@ -205,23 +122,23 @@ func TestEmitter(t *testing.T) {
 			if err := e.Emit(ctx, "hello", "x", 1.5, map[string]any{"k": []any{true, nil}}); err != nil {
 				t.Fatal(err)
 			}
-			for _, c := range []*client{ca, cb} {
-				c.expect(`42["hello","x",1.5,{"k":[true,null]}]`)
+			for _, c := range []*sockiotest.Conn{ca, cb} {
+				c.Expect(`42["hello","x",1.5,{"k":[true,null]}]`)
 			}
-			admin.expectNone()
+			admin.ExpectNone(quiet)
 
 			_ = e.To("r").Emit(ctx, "room", []byte{1, 2})
-			ca.expect(`451-["room",{"_placeholder":true,"num":0}]`)
-			ca.expect("<bin>\x01\x02")
-			cb.expectNone()
+			ca.Expect(`451-["room",{"_placeholder":true,"num":0}]`)
+			ca.ExpectBinary([]byte{1, 2})
+			cb.ExpectNone(quiet)
 
 			_ = e.Except("r").Emit(ctx, "except")
-			cb.expect(`42["except"]`)
-			ca.expectNone()
+			cb.Expect(`42["except"]`)
+			ca.ExpectNone(quiet)
 
 			_ = e.Of("admin").Volatile().Compress(false).Emit(ctx, "admin-news")
-			admin.expect(`42/admin,["admin-news"]`)
-			ca.expectNone()
+			admin.Expect(`42/admin,["admin-news"]`)
+			ca.ExpectNone(quiet)
 
 			_ = e.SocketsJoin(ctx, "all")
 			waitRoom(t, a, "all", 2)
@@ -234,16 +151,19 @@ func TestEmitter(t *testing.T) {
 				// Each namespace's handlers run on its own adapter's
 				// goroutine: the order holds within a namespace, not
 				// across the two.
-				waitFor(t, func() bool {
+				sockiotest.WaitFor(t, 5*time.Second, func() error {
 					ev := n.serverEvents()
 					slices.Sort(ev)
-					return len(ev) == 2 && ev[0] == `/ sse 7 "y"` && ev[1] == `/admin sse-admin `
-				}, func() string { return fmt.Sprint(n.serverEvents()) })
+					if len(ev) == 2 && ev[0] == `/ sse 7 "y"` && ev[1] == `/admin sse-admin ` {
+						return nil
+					}
+					return fmt.Errorf("server-side events %q", ev)
+				})
 			}
 
 			_ = e.In("r").DisconnectSockets(ctx, false)
-			ca.expect(`41`)
-			cb.expectNone()
+			ca.Expect(`41`)
+			cb.ExpectNone(quiet)
 
 			if err := e.Emit(ctx, "disconnect"); !errors.Is(err, emitter.ErrReservedEvent) {
 				t.Errorf("reserved event: %v", err)
@@ -254,21 +174,13 @@ func TestEmitter(t *testing.T) {
 
 func waitRoom(t *testing.T, n *node, room string, want int) {
 	t.Helper()
-	waitFor(t, func() bool {
+	sockiotest.WaitFor(t, 5*time.Second, func() error {
 		s, err := n.srv.In(room).FetchSockets(context.Background())
-		return err == nil && len(s) == want
-	}, func() string { return "room " + room })
-}
-
-func waitFor(t *testing.T, ok func() bool, what func() string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what())
+		if err != nil || len(s) != want {
+			return fmt.Errorf("room %s: %d sockets, %v; want %d", room, len(s), err, want)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestEmitterRedisDown(t *testing.T) {
@@ -306,8 +218,7 @@ func (l *logSink) String() string {
 func TestEmitterCountsUnreceived(t *testing.T) {
 	for _, sharded := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sharded=%v", sharded), func(t *testing.T) {
-			rdb := newClient(t)
-			key := fmt.Sprintf("sockio-test-emitter-unreceived-%d", time.Now().UnixNano())
+			rdb, key := newClient(t)
 			logs := &logSink{}
 			e := emitter.New(rdb, emitter.Options{Key: key, Sharded: sharded, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			ctx := context.Background()
@@ -329,14 +240,14 @@ func TestEmitterCountsUnreceived(t *testing.T) {
 			if err := e.Emit(ctx, "somebody"); err != nil {
 				t.Fatal(err)
 			}
-			c.expect(`42["somebody"]`)
+			c.Expect(`42["somebody"]`)
 			if err := e.To("empty-room").Emit(ctx, "room"); err != nil {
 				t.Fatal(err)
 			}
 			want := emitter.Stats{Published: 4, Unreceived: 2}
 			if !sharded {
 				// Classic: every node gets every room's broadcasts.
-				c.expectNone()
+				c.ExpectNone(quiet)
 			}
 			if st := e.Stats(); st != want {
 				t.Errorf("with a node: %+v, want %+v", st, want)

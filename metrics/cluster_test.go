@@ -2,7 +2,6 @@ package metrics_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,31 +14,15 @@ import (
 	"github.com/sockio/sockio/adapter/redisstreams"
 	"github.com/sockio/sockio/client"
 	"github.com/sockio/sockio/metrics"
+	"github.com/sockio/sockio/sockiotest"
 )
 
-// redisClient is a client of the Redis the adapters' tests use
-// (SOCKIO_TEST_REDIS, or 127.0.0.1:6379); the test is skipped without one.
+// redisClient is a client of the Redis the tests use (sockiotest.Redis:
+// SOCKIO_TEST_REDIS, or 127.0.0.1:6379); the test is skipped without one,
+// or fails on CI.
 func redisClient(t *testing.T) *goredis.Client {
 	t.Helper()
-	addr := os.Getenv("SOCKIO_TEST_REDIS")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	o := &goredis.Options{Addr: addr}
-	if strings.Contains(addr, "://") {
-		var err error
-		if o, err = goredis.ParseURL(addr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rdb := goredis.NewClient(o)
-	t.Cleanup(func() { _ = rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("no Redis at %s (%v)", addr, err)
-	}
-	return rdb
+	return sockiotest.Redis(t).Client
 }
 
 // Two nodes on a real Redis: what one node broadcasts is published there

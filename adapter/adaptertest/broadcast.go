@@ -43,8 +43,8 @@ func testBroadcast(h *harness) {
 	h.receivers(w, "volatile", 3, 4)
 	_ = last.srv.To("r").Emit("bin", []byte{1, 2, 3}, map[string]any{"b": []byte{9}})
 	for _, ev := range h.receivers(w, "bin", 0, 3) {
-		if len(ev.atts) != 2 || string(ev.atts[0]) != "\x01\x02\x03" || string(ev.atts[1]) != "\x09" {
-			h.t.Errorf("binary: attachments %q", ev.atts)
+		if len(ev.Attachments) != 2 || string(ev.Attachments[0]) != "\x01\x02\x03" || string(ev.Attachments[1]) != "\x09" {
+			h.t.Errorf("binary: attachments %q", ev.Attachments)
 		}
 	}
 	s := w.nodes[0].srv.Of("/").Socket(w.clients[0].ID())

@@ -20,11 +20,8 @@ func testNodeClosed(h *harness) {
 	for _, i := range w.on(2) {
 		c := w.clients[i]
 		h.eventually(eventTimeout, func() error {
-			c.mu.Lock()
-			done := c.done
-			c.mu.Unlock()
 			select {
-			case <-done:
+			case <-c.Done():
 				return nil
 			default:
 				return fmt.Errorf("%s: still connected to the closed node", c.name)

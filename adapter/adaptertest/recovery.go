@@ -74,7 +74,7 @@ func (h *harness) recoverFrom(home, other *node, lose func(c *client)) {
 	h.eventually(eventTimeout, func() error { return h.roomHas(other, "r", c, peer) })
 	h.sync(w, "r", c, peer)
 	_ = other.srv.To("r").Emit("before", 0)
-	if ev := c.expect("before"); ev.offset == "" {
+	if ev := c.expect("before"); ev.Offset == "" {
 		h.t.Fatalf("an event without an offset: %s (is recovery on?)", ev)
 	}
 	sid := c.ID()
@@ -104,7 +104,7 @@ func (h *harness) recoverFrom(home, other *node, lose func(c *client)) {
 	}
 	for i := range 5 {
 		var n int
-		c.expect("missed").arg(h.t, 0, &n)
+		c.expect("missed").Arg(h.t, 0, &n)
 		if n != i {
 			h.t.Errorf("missed event %d came as number %d", n, i)
 		}

@@ -22,7 +22,9 @@ func TestRedisClassic(t *testing.T) { adaptertest.Run(t, redisConfig(t, false)) 
 func TestRedisSharded(t *testing.T) { adaptertest.Run(t, redisConfig(t, true)) }
 
 func newRedisClient(t testing.TB, addr string) *goredis.Client {
-	c := goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: 1})
+	o := testkit.RedisOptions(t, addr) // SOCKIO_TEST_REDIS may be a URL
+	o.DialTimeout, o.MaxRetries = time.Second, 1
+	c := goredis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

@@ -289,7 +289,7 @@ func (h *harness) sync(w *world, room string, members ...*client) {
 					return fmt.Errorf("room %q: %s got %d of the %d probes: %w", room, c.name, len(got), len(want), err)
 				}
 				var tok string
-				ev.arg(h.t, 0, &tok)
+				ev.Arg(h.t, 0, &tok)
 				if slices.Contains(want, tok) {
 					got[tok] = true
 				}

@@ -73,8 +73,8 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 	c[4].Expect("q-not-r")
 	// Binary crosses as binary.
 	_ = nodes[0].srv.To(c[5].SID).Emit("bin", []byte{1, 2, 3})
-	if ev := c[5].Expect("bin"); len(ev.Atts) != 1 || string(ev.Atts[0]) != "\x01\x02\x03" {
-		t.Errorf("binary broadcast arrived as %s %q", ev, ev.Atts)
+	if ev := c[5].Expect("bin"); len(ev.Attachments) != 1 || string(ev.Attachments[0]) != "\x01\x02\x03" {
+		t.Errorf("binary broadcast arrived as %s %q", ev, ev.Attachments)
 	}
 	// Local stays local.
 	_ = nodes[1].srv.Local().Emit("local")

@@ -14,9 +14,9 @@ import (
 	"github.com/sockio/sockio/adapter/internal/testkit"
 )
 
-// The cross-node benchmarks run on the Redis at 127.0.0.1:6379, every
-// node in this process (so Redis, the nodes and the clients share the
-// machine's cores). Run:
+// The cross-node benchmarks run on the test Redis (SOCKIO_TEST_REDIS, or
+// 127.0.0.1:6379), every node in this process (so Redis, the nodes and
+// the clients share the machine's cores). Run:
 //
 //	go test -run '^$' -bench CrossNode -benchtime 20000x ./adapter/redis
 
@@ -135,7 +135,7 @@ func BenchmarkPubSubRoundTrip(b *testing.B) {
 	testkit.NeedRedis(b)
 	ctx := context.Background()
 	prefix := fmt.Sprintf("sockio-rt-%d-", time.Now().UnixNano())
-	owner, asker := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}), redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	owner, asker := redis.NewClient(testkit.RedisOptions(b, testkit.RedisAddr())), redis.NewClient(testkit.RedisOptions(b, testkit.RedisAddr()))
 	defer owner.Close()
 	defer asker.Close()
 	reqs := owner.Subscribe(ctx, prefix+"req")

@@ -154,8 +154,8 @@ func testBroadcastAcrossNodes(t *testing.T, opts env) {
 	// Binary.
 	_ = nodes[2].srv.To("r").Emit("bin", []byte{1, 2, 3}, map[string]any{"b": []byte{9}})
 	for _, ev := range receivers(t, c, "bin", 0, 3) {
-		if len(ev.Atts) != 2 || string(ev.Atts[0]) != "\x01\x02\x03" || string(ev.Atts[1]) != "\x09" {
-			t.Errorf("attachments %q", ev.Atts)
+		if len(ev.Attachments) != 2 || string(ev.Attachments[0]) != "\x01\x02\x03" || string(ev.Attachments[1]) != "\x09" {
+			t.Errorf("attachments %q", ev.Attachments)
 		}
 	}
 }

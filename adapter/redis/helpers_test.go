@@ -18,7 +18,9 @@ import (
 
 func newRedisClient(t testing.TB, addr string) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: 1})
+	o := testkit.RedisOptions(t, addr) // SOCKIO_TEST_REDIS may be a URL
+	o.DialTimeout, o.MaxRetries = time.Second, 1
+	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }

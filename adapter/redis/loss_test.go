@@ -30,7 +30,11 @@ func collect(c *testkit.Client, name string) *collector {
 		defer close(col.done)
 		for {
 			select {
-			case ev := <-c.Events():
+			case <-col.stop:
+				return
+			default:
+			}
+			if ev, err := c.Next(50 * time.Millisecond); err == nil {
 				col.mu.Lock()
 				switch ev.Name {
 				case name:
@@ -43,8 +47,6 @@ func collect(c *testkit.Client, name string) *collector {
 					col.last[ev.String()] = true
 				}
 				col.mu.Unlock()
-			case <-col.stop:
-				return
 			}
 		}
 	}()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sockio/sockio/adapter/cluster"
 	"github.com/sockio/sockio/adapter/internal/testkit"
+	"github.com/sockio/sockio/sockiotest"
 )
 
 func TestMain(m *testing.M) {
@@ -23,24 +24,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// redisOptions: SOCKIO_TEST_REDIS (a URL or host:port) or 127.0.0.1:6379.
-func redisOptions(t testing.TB) *redis.Options {
-	return testkit.RedisOptions(t, testkit.RedisAddr())
-}
-
-// newClient connects to the test Redis, or skips when none answers.
+// newClient connects to the test Redis, or skips when none answers (fails
+// on CI): sockiotest.Redis.
 func newClient(t testing.TB) *redis.Client {
 	t.Helper()
-	o := redisOptions(t)
-	o.DialTimeout, o.MaxRetries = time.Second, 1
-	c := redis.NewClient(o)
-	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Skipf("no Redis at %s (%v): start one, or set SOCKIO_TEST_REDIS", o.Addr, err)
-	}
-	return c
+	return sockiotest.Redis(t).NewClient()
 }
 
 // testOptions names the stream, channels and session keys after the test,

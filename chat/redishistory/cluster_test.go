@@ -3,18 +3,14 @@ package redishistory
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/adapter/redis"
 	"github.com/sockio/sockio/chat"
+	"github.com/sockio/sockio/sockiotest"
 )
 
 // The chat on two nodes of a cluster (Redis adapter, history in Redis):
@@ -24,15 +20,8 @@ func TestChatAcrossNodes(t *testing.T) {
 	key := hist.opts.Prefix
 	var urls []string
 	for range 2 {
-		io := sockio.NewServer(sockio.Options{Adapter: redis.NewAdapter(rdb, redis.Options{Key: key})})
+		io, hs := sockiotest.NewServer(t, sockio.NewServer(sockio.Options{Adapter: redis.NewAdapter(rdb, redis.Options{Key: key})}))
 		chat.New(io.Of("/"), chat.Options{History: New(rdb, hist.opts)})
-		hs := httptest.NewServer(io)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = io.Close(ctx)
-			hs.Close()
-		})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if err := io.Of("/").Adapter().(*redis.Adapter).WaitSubscribed(ctx); err != nil {
 			t.Fatal(err)
@@ -56,7 +45,7 @@ func TestChatAcrossNodes(t *testing.T) {
 		return userNames(u.Users) == "ann,bob"
 	})
 
-	ann.send(`421["message",{"text":"hello from node 0"}]`)
+	ann.Emit("message", map[string]any{"text": "hello from node 0"})
 	var m chat.Message
 	bob.until("message", &m)
 	if m.From != "ann" || m.Text != "hello from node 0" {
@@ -78,90 +67,44 @@ func userNames(us []chat.User) string {
 	return strings.Join(s, ",")
 }
 
+// chatClient is a chat user: a Socket.IO client named in its auth.
 type chatClient struct {
-	t  *testing.T
-	ws *websocket.Conn
+	*sockiotest.Client
+	t *testing.T
 }
 
 func dialChat(t *testing.T, url, name string) *chatClient {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ws.Close() })
-	c := &chatClient{t: t, ws: ws}
-	c.read() // open
-	c.send(fmt.Sprintf(`40{"name":%q}`, name))
-	// A broadcast may come before the CONNECT answer (the official client
-	// buffers those); skip to it.
-	for range 10 {
-		if strings.HasPrefix(c.read(), "40{") {
-			return c
-		}
-	}
-	t.Fatal("no CONNECT answer")
-	return nil
+	c := sockiotest.ConnectWith(t, url, sockiotest.ClientOptions{Name: name, Auth: map[string]any{"name": name},
+		Conn: sockiotest.ConnOptions{Timeout: 5 * time.Second}})
+	return &chatClient{Client: c, t: t}
 }
 
-func (c *chatClient) send(s string) {
-	_ = c.ws.WriteMessage(websocket.TextMessage, []byte(s))
-}
-
-func (c *chatClient) read() string {
+// say sends a message and waits for its ack.
+func (c *chatClient) say(text string) {
 	c.t.Helper()
-	for {
-		_ = c.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, data, err := c.ws.ReadMessage()
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if string(data) == "2" {
-			c.send("3")
-			continue
-		}
-		return string(data)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.EmitWithAck(ctx, "message", map[string]any{"text": text}); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
-// untilAck reads packets until the ack with the given id comes.
-func (c *chatClient) untilAck(id int) {
-	c.t.Helper()
-	want := "43" + strconv.Itoa(id) + "["
-	for range 50 {
-		if strings.HasPrefix(c.read(), want) {
-			return
-		}
-	}
-	c.t.Fatalf("no ack %d", id)
-}
-
-// until reads events until one named event comes for which match (a
-// func(json.RawMessage) bool, a pointer to decode into, or nil) agrees.
+// until takes the first event named event for which match (a
+// func(json.RawMessage) bool on its first argument, a pointer to decode
+// that into, or nil) agrees, dropping the events of that name before it.
 func (c *chatClient) until(event string, match any) {
 	c.t.Helper()
-	for range 50 {
-		msg := c.read()
-		if !strings.HasPrefix(msg, "42[") {
-			continue
+	ev := c.AwaitFunc(event, func(e sockiotest.Event) bool {
+		if m, ok := match.(func(json.RawMessage) bool); ok {
+			return len(e.Args) > 0 && m(e.Args[0])
 		}
-		var parts []json.RawMessage
-		if json.Unmarshal([]byte(msg[2:]), &parts) != nil || len(parts) < 2 || string(parts[0]) != `"`+event+`"` {
-			continue
-		}
-		switch m := match.(type) {
-		case nil:
-			return
-		case func(json.RawMessage) bool:
-			if m(parts[1]) {
-				return
-			}
-		default:
-			if err := json.Unmarshal(parts[1], m); err != nil {
-				c.t.Fatal(err)
-			}
-			return
-		}
+		return len(e.Args) > 0
+	})
+	if match == nil {
+		return
 	}
-	c.t.Fatalf("no matching %q event", event)
+	if _, ok := match.(func(json.RawMessage) bool); !ok {
+		ev.Arg(c.t, 0, match)
+	}
 }

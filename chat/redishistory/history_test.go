@@ -10,20 +10,19 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sockio/sockio/chat"
+	"github.com/sockio/sockio/sockiotest"
 )
 
-// The tests use the Redis at 127.0.0.1:6379 with a key prefix of their own.
+// The tests use the Redis of sockiotest.Redis (SOCKIO_TEST_REDIS), with a
+// key prefix of their own.
 func newHistory(t *testing.T, opts Options) (*History, *redis.Client) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second, MaxRetries: -1})
-	t.Cleanup(func() { _ = rdb.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		t.Skipf("no Redis at 127.0.0.1:6379: %v", err)
-	}
+	r := sockiotest.Redis(t)
+	rdb := r.Client
 	if opts.Prefix == "" {
-		opts.Prefix = fmt.Sprintf("sockio-test-%s-%d", t.Name(), time.Now().UnixNano())
+		// The keys are {prefix}:…, which sockiotest's cleanup of keys
+		// starting with the prefix does not see: deleted below.
+		opts.Prefix = r.Prefix
 	}
 	h := New(rdb, opts)
 	t.Cleanup(func() {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/chat"
+	"github.com/sockio/sockio/sockiotest"
 )
 
 // startRedis runs a redis-server of the test's own on a free port, so it
@@ -42,16 +42,14 @@ func startRedis(t *testing.T) (*exec.Cmd, string) {
 		_ = cmd.Wait()
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	sockiotest.WaitFor(t, 10*time.Second, func() error {
 		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			_ = c.Close()
-			return cmd, addr
+		if err != nil {
+			return fmt.Errorf("redis-server not listening: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server not listening: %v", err)
-		}
-	}
+		return c.Close()
+	})
+	return cmd, addr
 }
 
 // Redis stopped (SIGSTOP: commands hang) while people chat: the messages
@@ -65,31 +63,21 @@ func TestRedisStoppedDeliveryGoesOn(t *testing.T) {
 	t.Cleanup(func() { _ = rdb.Close() })
 	hist := New(rdb, Options{})
 
-	io := sockio.NewServer(sockio.Options{})
+	io, hs := sockiotest.NewServer(t, sockio.NewServer(sockio.Options{}))
 	c := chat.New(io.Of("/"), chat.Options{History: hist})
-	hs := httptest.NewServer(io)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = io.Close(ctx)
-		hs.Close()
-	})
 
 	ann := dialChat(t, hs.URL, "ann")
 	ann.until("welcome", nil)
 	bob := dialChat(t, hs.URL, "bob")
 	bob.until("welcome", nil)
-	acks := 0
 	say := func(text string) {
-		acks++
-		ann.send(`42` + strconv.Itoa(acks) + `["message",{"text":"` + text + `"}]`)
+		// The message is queued for the history after its delivery and
+		// before its ack: only the ack says Flush will cover it.
+		ann.say(text)
 		bob.until("message", func(raw json.RawMessage) bool {
 			var m chat.Message
 			return json.Unmarshal(raw, &m) == nil && m.Text == text
 		})
-		// The message is queued for the history after its delivery and
-		// before its ack: only the ack says Flush will cover it.
-		ann.untilAck(acks)
 	}
 	say("before")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

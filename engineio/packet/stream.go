@@ -21,8 +21,14 @@ import (
 // ErrFrameTooLarge is a stream frame longer than the reader's limit.
 var ErrFrameTooLarge = errors.New("packet: stream frame longer than the limit")
 
-// AppendStreamFrame appends p as one WebTransport stream frame.
+// AppendStreamFrame appends p as one WebTransport stream frame. An empty
+// binary message goes as the text frame "b" (empty base64): a frame of
+// length 0 is an error for the reference's decoder and for StreamReader,
+// and a Socket.IO packet may carry an empty attachment.
 func AppendStreamFrame(dst []byte, p Packet) []byte {
+	if p.Binary && len(p.Data) == 0 {
+		return append(dst, 1, 'b')
+	}
 	n := len(p.Data)
 	if !p.Binary {
 		n++ // the type digit

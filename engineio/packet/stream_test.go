@@ -95,3 +95,16 @@ func TestStreamReaderRepairsText(t *testing.T) {
 		t.Fatalf("got %+v, %v", p, err)
 	}
 }
+
+// TestStreamEmptyBinary: an empty binary message survives the stream, as
+// the text frame "b", which the reference decodes as an empty buffer too.
+func TestStreamEmptyBinary(t *testing.T) {
+	b := AppendStreamFrame(nil, Packet{Type: Message, Binary: true})
+	if string(b) != "\x01b" {
+		t.Fatalf("frame %q, want \"\\x01b\"", b)
+	}
+	p, err := NewStreamReader(bytes.NewReader(b), 10).Next()
+	if err != nil || !p.Binary || p.Type != Message || len(p.Data) != 0 {
+		t.Fatalf("read back %+v, %v", p, err)
+	}
+}

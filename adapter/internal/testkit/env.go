@@ -3,69 +3,44 @@ package testkit
 import (
 	"context"
 	"net"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
-	natsgo "github.com/nats-io/nats.go"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/sockio/sockio/sockiotest"
 )
 
-// RedisAddr is the Redis the tests use: SOCKIO_TEST_REDIS (host:port or a
-// redis:// URL) or 127.0.0.1:6379.
-func RedisAddr() string {
-	if a := os.Getenv("SOCKIO_TEST_REDIS"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
+// RedisAddr is the Redis the tests use: sockiotest.RedisAddr
+// (SOCKIO_TEST_REDIS, or 127.0.0.1:6379).
+func RedisAddr() string { return sockiotest.RedisAddr() }
 
 // RedisOptions are the client options for addr, a redis:// URL or
 // host:port.
 func RedisOptions(t testing.TB, addr string) *redis.Options {
 	t.Helper()
-	if strings.Contains(addr, "://") {
-		o, err := redis.ParseURL(addr)
-		if err != nil {
-			t.Fatalf("redis address %q: %v", addr, err)
-		}
-		return o
+	o, err := sockiotest.RedisOptions(addr)
+	if err != nil {
+		t.Fatalf("redis address %q: %v", addr, err)
 	}
-	return &redis.Options{Addr: addr}
+	return o
 }
 
-// NeedRedis skips the test when the Redis of RedisAddr does not answer.
+// NeedRedis skips the test when the Redis of RedisAddr does not answer
+// (fails it when CI is set): sockiotest.Redis.
 func NeedRedis(t testing.TB) {
 	t.Helper()
-	o := RedisOptions(t, RedisAddr())
-	o.DialTimeout, o.MaxRetries = time.Second, -1
-	c := redis.NewClient(o)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Skipf("no Redis at %s (%v): start one with redis-server --port 6379, or set SOCKIO_TEST_REDIS", RedisAddr(), err)
-	}
+	sockiotest.Redis(t)
 }
 
-// NATSURL is the NATS server the tests use: SOCKIO_TEST_NATS or
-// nats://127.0.0.1:4222.
-func NATSURL() string {
-	if u := os.Getenv("SOCKIO_TEST_NATS"); u != "" {
-		return u
-	}
-	return "nats://127.0.0.1:4222"
-}
+// NATSURL is the NATS server the tests use: sockiotest.NATSURL
+// (SOCKIO_TEST_NATS, or nats://127.0.0.1:4222).
+func NATSURL() string { return sockiotest.NATSURL() }
 
-// NeedNATS skips the test when the NATS server of NATSURL does not answer.
+// NeedNATS skips the test when the NATS server of NATSURL does not answer
+// (fails it when CI is set): sockiotest.NATS.
 func NeedNATS(t testing.TB) {
 	t.Helper()
-	nc, err := natsgo.Connect(NATSURL(), natsgo.Timeout(2*time.Second))
-	if err != nil {
-		t.Skipf("no NATS at %s (%v): start nats-server -js, or set SOCKIO_TEST_NATS", NATSURL(), err)
-	}
-	nc.Close()
+	sockiotest.NATS(t)
 }
 
 // FreePort finds a loopback port nothing listens on now.

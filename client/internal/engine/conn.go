@@ -81,7 +81,7 @@ type Conn struct {
 	polling     bool // a poll GET is in flight (or its packets are being handled)
 	pollRunning bool // the poll loop goroutine exists
 	upgrading   bool // the probe succeeded: writes and polls pause
-	probeWS     *wsTransport
+	probe       upgradeTransport
 	wake        chan struct{} // wakes the writer
 	idle        chan struct{} // a write or poll ended (for the upgrade pause)
 	pingTimer   *time.Timer
@@ -107,6 +107,8 @@ func Dial(ctx context.Context, opts Options, h Handler) (*Conn, error) {
 	switch opts.Transports[0] {
 	case Polling:
 		err = c.openPolling(ctx)
+	case WebTransport:
+		err = c.openWebTransport(ctx)
 	default:
 		err = c.openWebSocket(ctx)
 	}
@@ -159,7 +161,7 @@ func (c *Conn) Transport() string {
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Start runs the session: reading, writing, the heartbeat and, when the
-// server offers it, the upgrade to WebSocket.
+// server offers it, the upgrade to WebSocket or WebTransport.
 func (c *Conn) Start() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -177,12 +179,14 @@ func (c *Conn) Start() {
 		c.pollRunning = true
 		go c.pollLoop(tr, c.first)
 		c.first = nil
-		if !c.opts.DisableUpgrade && c.opts.allows(WebSocket) && slices.Contains(c.upgrades, WebSocket) {
+		if len(c.upgradeCandidates()) > 0 {
 			c.wg.Add(1)
 			go c.upgrade()
 		}
 	case *wsTransport:
 		go c.readLoop(tr)
+	case *wtTransport:
+		go c.readLoopWT(tr)
 	}
 	if len(c.queue) > 0 {
 		c.signal(c.wake)
@@ -291,8 +295,8 @@ func (c *Conn) fail(reason string, err error) {
 			t.Stop()
 		}
 	}
-	tr, probe := c.tr, c.probeWS
-	c.probeWS = nil
+	tr, probe := c.tr, c.probe
+	c.probe = nil
 	clear(c.queue)
 	c.queue, c.queuedBytes = nil, 0
 	close(c.done)

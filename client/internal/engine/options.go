@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 )
 
 // Transport names, as in the transport query parameter.
 const (
-	Polling   = "polling"
-	WebSocket = "websocket"
+	Polling      = "polling"
+	WebSocket    = "websocket"
+	WebTransport = "webtransport"
 )
 
 // Options configure Dial. Zero values take the defaults shown.
@@ -27,14 +27,17 @@ type Options struct {
 	// Transports lists the transports to use, the first one to connect
 	// (default polling then websocket).
 	Transports []string
+	// DialWebTransport opens WebTransport sessions; the "webtransport"
+	// transport needs it.
+	DialWebTransport WebTransportDialFunc
 	// DisableUpgrade stays on the first transport.
 	DisableUpgrade bool
 	// HTTPClient sends the polling requests; its Jar, and the TLS, proxy
 	// and dial settings of an *http.Transport, also serve the WebSocket
 	// handshake. Default: a client of its own.
 	HTTPClient *http.Client
-	// MaxMessageSize bounds one WebSocket message and one polling response
-	// body, in bytes (default 64 MiB).
+	// MaxMessageSize bounds one WebSocket message, one WebTransport frame
+	// and one polling response body, in bytes (default 64 MiB).
 	MaxMessageSize int64
 	// MaxBufferedPackets and MaxBufferedBytes bound the send queue
 	// (defaults 8192 packets, 16 MiB): Send fails with ErrQueueFull past them.
@@ -59,8 +62,11 @@ func (o Options) withDefaults() (Options, error) {
 		o.Transports = []string{Polling, WebSocket}
 	}
 	for _, t := range o.Transports {
-		if t != Polling && t != WebSocket {
+		if t != Polling && t != WebSocket && t != WebTransport {
 			return o, fmt.Errorf("engine.io: unknown transport %q", t)
+		}
+		if t == WebTransport && o.DialWebTransport == nil {
+			return o, fmt.Errorf("engine.io: transport %q needs a WebTransport dialer", t)
 		}
 	}
 	if o.HTTPClient == nil {
@@ -86,5 +92,3 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	return o, nil
 }
-
-func (o *Options) allows(transport string) bool { return slices.Contains(o.Transports, transport) }

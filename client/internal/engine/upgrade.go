@@ -2,23 +2,80 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/sockio/sockio/engineio/packet"
 )
 
-// upgrade moves a polling session onto a WebSocket, as the reference
-// client does: open a WebSocket with the sid, send "2probe", expect
-// "3probe", pause polling (let the pending GET and POST finish, start no
-// new ones), then switch: "5" (upgrade) goes first on the WebSocket and
-// the queued packets follow. Any failure leaves the session on polling.
+// errProbe is a probe answered with something else than "3probe".
+var errProbe = errors.New("engine.io: probe not answered with 3probe")
+
+// upgradeTransport is a transport a polling session can move onto.
+type upgradeTransport interface {
+	transport
+	// probe sends "2probe" and expects "3probe", within ctx.
+	probe(ctx context.Context) error
+	// startReading starts the transport's reader; the caller has added it
+	// to the session's WaitGroup.
+	startReading()
+}
+
+// upgradeCandidates are the transports to try an upgrade to, in the
+// order of Options.Transports: those the server offers in its upgrades.
+func (c *Conn) upgradeCandidates() []string {
+	if c.opts.DisableUpgrade {
+		return nil
+	}
+	var names []string
+	for _, name := range c.opts.Transports {
+		if name != Polling && slices.Contains(c.upgrades, name) && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// upgrade tries the candidates one after the other until one takes the
+// session. The reference client probes them all at once and keeps the
+// first that answers; one at a time, in the user's order of preference,
+// is simpler and opens no connection that is thrown away.
 func (c *Conn) upgrade() {
 	defer c.wg.Done()
+	for _, name := range c.upgradeCandidates() {
+		if c.upgradeTo(name) {
+			return
+		}
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+	}
+}
+
+// upgradeTo moves a polling session onto transport name, as the reference
+// client does: open it with the sid, send "2probe", expect "3probe", pause
+// polling (let the pending GET and POST finish, start no new ones), then
+// switch: "5" (upgrade) goes first on the new transport and the queued
+// packets follow. Any failure leaves the session on polling; it reports
+// whether the session moved.
+func (c *Conn) upgradeTo(name string) bool {
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.UpgradeTimeout)
 	defer cancel()
-	t, err := c.dialWebSocket(ctx)
+	var t upgradeTransport
+	var err error
+	switch name {
+	case WebSocket:
+		t, err = c.dialWebSocket(ctx)
+	case WebTransport:
+		t, err = c.dialWebTransport(ctx)
+	default:
+		return false
+	}
 	if err != nil {
-		return
+		return false
 	}
 	switched := false
 	defer func() {
@@ -26,25 +83,17 @@ func (c *Conn) upgrade() {
 			t.close()
 		}
 	}()
-
-	if dl, ok := ctx.Deadline(); ok {
-		_ = t.ws.SetWriteDeadline(dl)
-	}
-	if err := t.writePacket(outPacket{Packet: packet.Packet{Type: packet.Ping, Data: []byte("probe")}}); err != nil {
-		return
-	}
-	p, err := t.readWithin(ctx)
-	if err != nil || p.Type != packet.Pong || string(p.Data) != "probe" {
-		return
+	if err := t.probe(ctx); err != nil {
+		return false
 	}
 
 	c.mu.Lock()
 	if c.state != stateOpen {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.upgrading = true
-	c.probeWS = t
+	c.probe = t
 	c.mu.Unlock()
 
 	timer := time.NewTimer(c.opts.UpgradeTimeout)
@@ -53,51 +102,72 @@ func (c *Conn) upgrade() {
 		c.mu.Lock()
 		if c.state != stateOpen || !c.upgrading {
 			// Closing, or aborted by Shutdown.
-			if c.probeWS == t {
-				c.probeWS = nil
+			if c.probe == t {
+				c.probe = nil
 			}
 			if c.upgrading {
 				c.abortUpgradeLocked()
 			}
 			c.mu.Unlock()
-			return
+			return false
 		}
 		if !c.polling && !c.writing {
 			old := c.tr
 			c.tr = t
 			c.upgrading = false
-			c.probeWS = nil
+			c.probe = nil
 			c.queue = append([]outPacket{{Packet: packet.Packet{Type: packet.Upgrade}}}, c.queue...)
 			c.queuedBytes++
 			c.wg.Add(1)
-			go c.readLoop(t)
+			t.startReading()
 			c.signal(c.wake)
 			c.mu.Unlock()
 			switched = true
 			old.close()
 			if c.h.OnUpgrade != nil {
-				c.h.OnUpgrade(WebSocket)
+				c.h.OnUpgrade(name)
 			}
-			return
+			return true
 		}
 		c.mu.Unlock()
 		select {
 		case <-c.idle:
 		case <-timer.C:
 			c.mu.Lock()
-			if c.probeWS == t {
-				c.probeWS = nil
+			if c.probe == t {
+				c.probe = nil
 			}
 			if c.upgrading {
 				c.abortUpgradeLocked()
 			}
 			c.mu.Unlock()
-			return
+			return false
 		case <-c.done:
-			return
+			return false
 		}
 	}
 }
+
+// probe sends "2probe" on the WebSocket and expects "3probe", within ctx.
+func (t *wsTransport) probe(ctx context.Context) error {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = t.ws.SetWriteDeadline(dl)
+	}
+	if err := t.writePacket(outPacket{Packet: packet.Packet{Type: packet.Ping, Data: []byte("probe")}}); err != nil {
+		return err
+	}
+	p, err := t.readWithin(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Type != packet.Pong || string(p.Data) != "probe" {
+		return errProbe
+	}
+	return nil
+}
+
+// startReading runs the WebSocket's read loop after an upgrade.
+func (t *wsTransport) startReading() { go t.c.readLoop(t) }
 
 // abortUpgradeLocked resumes polling after a failed or cancelled pause.
 func (c *Conn) abortUpgradeLocked() {
