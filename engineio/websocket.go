@@ -175,14 +175,24 @@ func (s *Session) closeOnReadError(err error) {
 // connection the flusher cannot serve (see wsconn.ErrCannotTry). Only one
 // writer runs per session (s.flushing), so sends never wait for the network.
 func (s *Session) flushWebSocket(ws *wsconn.Conn) {
+	if err := s.flushWith(func(pkts []frame) error { return s.writeWebSocket(ws, pkts) }); err != nil {
+		s.finishOnWriteError(err)
+	}
+}
+
+// flushWith drains the queue with write until it is empty or a write
+// fails (its error is returned, the session's writer released). Only one
+// writer runs per session (s.flushing), so sends never wait for the
+// network.
+func (s *Session) flushWith(write func(pkts []frame) error) error {
 	for {
 		s.mu.Lock()
 		_, pkts, more := s.takeForFlushLocked()
 		s.mu.Unlock()
 		if !more {
-			return
+			return nil
 		}
-		err := s.writeWebSocket(ws, pkts)
+		err := write(pkts)
 		if err == nil {
 			s.srv.stats.sent(pkts)
 		}
@@ -193,8 +203,7 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 		}
 		s.mu.Unlock()
 		if err != nil {
-			s.finishOnWriteError(err)
-			return
+			return err
 		}
 	}
 }

@@ -294,16 +294,9 @@ func (s *Session) closeOnStreamError(c *wtConn, err error) {
 	c.closeNow()
 }
 
-// flushWebTransport drains the queue onto c until it is empty; only one
-// writer runs per session (s.flushing), so sends never wait for the network.
+// flushWebTransport drains the queue onto c's stream (see flushWith).
 func (s *Session) flushWebTransport(c *wtConn) {
-	for {
-		s.mu.Lock()
-		_, pkts, more := s.takeForFlushLocked()
-		s.mu.Unlock()
-		if !more {
-			return
-		}
+	err := s.flushWith(func(pkts []frame) error {
 		c.wbuf = c.wbuf[:0]
 		for _, p := range pkts {
 			c.wbuf = packet.AppendStreamFrame(c.wbuf, p.Packet)
@@ -313,20 +306,11 @@ func (s *Session) flushWebTransport(c *wtConn) {
 		if cap(c.wbuf) > streamBufKeep {
 			c.wbuf = nil // after a large message: an idle session keeps little
 		}
-		if err == nil {
-			s.srv.stats.sent(pkts)
-		}
-		s.mu.Lock()
-		s.giveBackLocked(pkts)
-		if err != nil {
-			s.flushing = false
-		}
-		s.mu.Unlock()
-		if err != nil {
-			s.finish(ReasonTransportError, err, packet.Close)
-			c.closeNow()
-			return
-		}
+		return err
+	})
+	if err != nil {
+		s.finish(ReasonTransportError, err, packet.Close)
+		c.closeNow()
 	}
 }
 
