@@ -47,6 +47,47 @@ type transport interface {
 	close()
 }
 
+// streamTransport is a transport over one connection of its own
+// (WebSocket, WebTransport), where the server's open packet comes first.
+type streamTransport interface {
+	transport
+	readWithin(ctx context.Context) (packet.Packet, error)
+}
+
+// openStream connects with dial and takes the open packet.
+func (c *Conn) openStream(ctx context.Context, name string, dial func() (streamTransport, error)) error {
+	t, err := dial()
+	if err != nil {
+		return err
+	}
+	p, err := t.readWithin(ctx)
+	if err == nil {
+		err = c.onOpenPacket(p)
+	}
+	if err != nil {
+		t.close()
+		return fmt.Errorf("failed to open %s transport: %w", name, err)
+	}
+	c.tr = t
+	return nil
+}
+
+// readWithin reads one packet with read, giving up when ctx ends: the read
+// deadline is then set to now.
+func readWithin(ctx context.Context, setReadDeadline func(time.Time) error, read func() (packet.Packet, error)) (packet.Packet, error) {
+	stop := context.AfterFunc(ctx, func() { _ = setReadDeadline(time.Now()) })
+	p, err := read()
+	if !stop() && err == nil {
+		// ctx ended as the packet came: the deadline may be set now.
+		err = ctx.Err()
+	}
+	if err != nil {
+		return p, err
+	}
+	_ = setReadDeadline(time.Time{})
+	return p, nil
+}
+
 // outPacket is a queued packet with its compression flag.
 type outPacket struct {
 	packet.Packet
@@ -108,9 +149,9 @@ func Dial(ctx context.Context, opts Options, h Handler) (*Conn, error) {
 	case Polling:
 		err = c.openPolling(ctx)
 	case WebTransport:
-		err = c.openWebTransport(ctx)
+		err = c.openStream(ctx, WebTransport, func() (streamTransport, error) { return c.dialWebTransport(ctx) })
 	default:
-		err = c.openWebSocket(ctx)
+		err = c.openStream(ctx, WebSocket, func() (streamTransport, error) { return c.dialWebSocket(ctx) })
 	}
 	if err != nil {
 		c.cancel()

@@ -72,36 +72,9 @@ func (c *Conn) dialWebSocket(ctx context.Context) (*wsTransport, error) {
 	return &wsTransport{c: c, ws: ws}, nil
 }
 
-func (c *Conn) openWebSocket(ctx context.Context) error {
-	t, err := c.dialWebSocket(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := t.readWithin(ctx)
-	if err == nil {
-		err = c.onOpenPacket(p)
-	}
-	if err != nil {
-		t.close()
-		return fmt.Errorf("failed to open websocket transport: %w", err)
-	}
-	c.tr = t
-	return nil
-}
-
 // readWithin reads one packet, giving up when ctx ends.
 func (t *wsTransport) readWithin(ctx context.Context) (packet.Packet, error) {
-	stop := context.AfterFunc(ctx, func() { _ = t.ws.SetReadDeadline(time.Now()) })
-	p, err := t.read()
-	if !stop() && err == nil {
-		// ctx ended as the packet came: the deadline may be set now.
-		err = ctx.Err()
-	}
-	if err != nil {
-		return p, err
-	}
-	_ = t.ws.SetReadDeadline(time.Time{})
-	return p, nil
+	return readWithin(ctx, t.ws.SetReadDeadline, t.read)
 }
 
 func (t *wsTransport) read() (packet.Packet, error) {

@@ -91,36 +91,10 @@ func (c *Conn) dialWebTransport(ctx context.Context) (*wtTransport, error) {
 	return t, nil
 }
 
-func (c *Conn) openWebTransport(ctx context.Context) error {
-	t, err := c.dialWebTransport(ctx)
-	if err != nil {
-		return err
-	}
-	p, err := t.readWithin(ctx)
-	if err == nil {
-		err = c.onOpenPacket(p)
-	}
-	if err != nil {
-		t.close()
-		return fmt.Errorf("failed to open webtransport transport: %w", err)
-	}
-	c.tr = t
-	return nil
-}
-
 // readWithin reads one packet, giving up when ctx ends. The packet's data
 // is its own.
 func (t *wtTransport) readWithin(ctx context.Context) (packet.Packet, error) {
-	stop := context.AfterFunc(ctx, func() { _ = t.st.SetReadDeadline(time.Now()) })
-	p, err := t.read()
-	if !stop() && err == nil {
-		err = ctx.Err()
-	}
-	if err != nil {
-		return p, err
-	}
-	_ = t.st.SetReadDeadline(time.Time{})
-	return p, nil
+	return readWithin(ctx, t.st.SetReadDeadline, t.read)
 }
 
 // read reads one packet and copies its data: the reader reuses its buffer,
