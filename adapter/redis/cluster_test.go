@@ -148,9 +148,33 @@ func testBroadcastAcrossNodes(t *testing.T, opts env) {
 	// A socket id as a room (RemoteSocket.Emit goes this way).
 	_ = nodes[0].srv.To(c[5].SID).Emit("direct")
 	receivers(t, c, "direct", 5)
-	// Volatile still reaches idle clients.
-	_ = nodes[2].srv.Volatile().To("q").Emit("volatile")
-	receivers(t, c, "volatile", 3, 4)
+	// Volatile still reaches idle clients, in a few tries (one may be
+	// dropped while a writer is busy, as the reference allows), and only
+	// them.
+	got := map[int]bool{}
+	for try := 0; try < 50 && len(got) < 2; try++ {
+		_ = nodes[2].srv.Volatile().To("q").Emit("volatile")
+		_ = nodes[2].srv.To("q").Emit("vmark", try)
+		for _, i := range []int{3, 4} {
+			ev, err := c[i].Next(10 * time.Second)
+			if err != nil || (ev.Name != "volatile" && ev.Name != "vmark") {
+				t.Fatalf("client %d: %v %v, want volatile or vmark", i, ev, err)
+			}
+			if ev.Name == "volatile" {
+				got[i] = true
+				c[i].Expect("vmark")
+			}
+		}
+	}
+	if len(got) < 2 {
+		t.Fatalf("volatile broadcast: only %v of clients 3 and 4 got one in 50 tries", got)
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i := range c {
+		if i != 3 && i != 4 {
+			c[i].ExpectNone(0)
+		}
+	}
 	// Binary.
 	_ = nodes[2].srv.To("r").Emit("bin", []byte{1, 2, 3}, map[string]any{"b": []byte{9}})
 	for _, ev := range receivers(t, c, "bin", 0, 3) {
