@@ -134,7 +134,13 @@ function encodeEnginePacket(packet, forWebSocket) {
 
 function decodeEnginePacket(data) {
   if (typeof data !== "string") return { type: "message", data };
-  if (data.charAt(0) === "b") return { type: "message", data: base64Decode(data.slice(1)) };
+  if (data.charAt(0) === "b") {
+    try {
+      return { type: "message", data: base64Decode(data.slice(1)) };
+    } catch (err) {
+      return { type: "error", data: "parser error" }; // not base64
+    }
+  }
   const type = EIO_TYPES[Number(data.charAt(0))];
   if (!type) return { type: "error", data: "parser error" };
   return data.length > 1 ? { type, data: data.slice(1) } : { type };
@@ -422,7 +428,256 @@ class WS extends Transport {
   }
 }
 
-const TRANSPORTS = { polling: Polling, websocket: WS };
+// ------------------------------------------------------------ webtransport
+
+// WebTransport carries Engine.IO packets on one bidirectional stream, each
+// behind a length header shaped like a WebSocket frame's (engine.io-parser's
+// packet stream): one byte whose top bit says binary and whose low 7 bits
+// are the length, or 126 and a 16-bit length, or 127 and a 64-bit length,
+// big-endian. A text packet's payload is its UTF-8 text form, a binary
+// message's its raw bytes.
+
+const textEncoder = typeof TextEncoder !== "undefined" ? new TextEncoder() : null;
+const textDecoder = typeof TextDecoder !== "undefined" ? new TextDecoder() : null;
+
+function encodeStreamFrame(packet) {
+  // An empty frame is refused (engine.io-parser's decoder stream too): an
+  // empty binary message goes as text, "b" and no base64.
+  const binary = isBinary(packet.data) && packet.data.byteLength > 0;
+  const payload = binary ? toUint8(packet.data) : textEncoder.encode(encodeEnginePacket(packet, false));
+  const n = payload.byteLength;
+  const top = binary ? 0x80 : 0;
+  let head;
+  if (n < 126) {
+    head = Uint8Array.of(top | n);
+  } else if (n < 0x10000) {
+    head = Uint8Array.of(top | 126, n >>> 8, n & 0xff);
+  } else {
+    head = new Uint8Array(9);
+    head[0] = top | 127;
+    const view = new DataView(head.buffer);
+    view.setUint32(1, Math.floor(n / 0x100000000));
+    view.setUint32(5, n >>> 0);
+  }
+  const frame = new Uint8Array(head.length + n);
+  frame.set(head);
+  frame.set(payload, head.length);
+  return frame;
+}
+
+// StreamFrames cuts the bytes of the stream, in whatever chunks they come,
+// into packets. It keeps the chunks as they are until a frame is complete,
+// so a large frame is copied once.
+class StreamFrames {
+  constructor() {
+    this.chunks = [];
+    this.size = 0;
+    this.want = -1; // payload length of the frame whose header was read
+    this.binary = false;
+  }
+
+  // push adds a chunk and returns the packets it completed; it throws on a
+  // frame no client could hold or an empty text frame.
+  push(chunk) {
+    if (chunk.byteLength) {
+      this.chunks.push(chunk);
+      this.size += chunk.byteLength;
+    }
+    const packets = [];
+    for (let p = this.next(); p; p = this.next()) packets.push(p);
+    return packets;
+  }
+
+  next() {
+    if (this.want < 0) {
+      if (this.size < 1) return null;
+      const first = this.chunks[0][0];
+      const n = first & 0x7f;
+      const headLen = n === 126 ? 3 : n === 127 ? 9 : 1;
+      if (this.size < headLen) return null;
+      const head = this.take(headLen);
+      const view = new DataView(head.buffer);
+      this.binary = (first & 0x80) !== 0;
+      if (n === 126) this.want = view.getUint16(1);
+      else if (n === 127) {
+        const high = view.getUint32(1);
+        // Above 2^53 the length is no exact number; no real frame gets near.
+        if (high > 0x1fffff) throw new Error("webtransport frame too long");
+        this.want = high * 0x100000000 + view.getUint32(5);
+      } else this.want = n;
+    }
+    if (this.size < this.want) return null;
+    const payload = this.take(this.want);
+    this.want = -1;
+    if (this.binary) return { type: "message", data: payload.buffer };
+    if (payload.byteLength === 0) throw new Error("webtransport empty text frame");
+    return decodeEnginePacket(textDecoder.decode(payload));
+  }
+
+  // take removes the first n bytes (n <= size) into a new array.
+  take(n) {
+    const out = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.byteLength, n - off);
+      out.set(k === c.byteLength ? c : c.subarray(0, k), off);
+      off += k;
+      if (k === c.byteLength) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.size -= n;
+    return out;
+  }
+}
+
+function webTransportImpl(opts) {
+  return opts.WebTransport || (typeof WebTransport === "function" ? WebTransport : null);
+}
+
+// WT is the WebTransport transport (HTTP/3): always https to the same host
+// and port, options (serverCertificateHashes…) from
+// transportOptions.webtransport. The client opens the one stream and sends
+// the open packet on it: "0" for a new session, 0{"sid":…} to probe the
+// upgrade of a polling session.
+class WT extends Transport {
+  get name() {
+    return "webtransport";
+  }
+
+  doOpen() {
+    const Impl = webTransportImpl(this.opts);
+    if (!Impl) {
+      this.onError("webtransport error", "WebTransport is not available in this runtime");
+      return;
+    }
+    const query = Object.assign({}, this.query, { EIO: "4", transport: "webtransport" });
+    if (this.opts.timestampRequests) query[this.opts.timestampParam || "t"] = randomString();
+    const options = (this.opts.transportOptions && this.opts.transportOptions.webtransport) || undefined;
+    let session;
+    try {
+      session = new Impl(this.uri("https", query), options);
+    } catch (err) {
+      this.onError("webtransport error", err);
+      return;
+    }
+    this.session = session;
+    session.closed.then(
+      () => this.end(session, null),
+      (err) => this.end(session, err),
+    );
+    session.ready
+      .then(() => session.createBidirectionalStream())
+      .then(
+        (stream) => this.onStream(session, stream),
+        (err) => this.end(session, err),
+      );
+  }
+
+  onStream(session, stream) {
+    if (this.session !== session) {
+      stream.writable.abort().catch(() => {});
+      return;
+    }
+    this.writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader();
+    const frames = new StreamFrames();
+    const read = () =>
+      reader.read().then(
+        ({ done, value }) => {
+          if (this.session !== session) return;
+          if (done) {
+            this.end(session, null);
+            return;
+          }
+          let packets;
+          try {
+            packets = frames.push(value);
+          } catch (err) {
+            this.end(session, err);
+            return;
+          }
+          for (const p of packets) {
+            if (this.session !== session) return;
+            this.onPacket(p);
+          }
+          read();
+        },
+        (err) => this.end(session, err),
+      );
+    read();
+    const open = { type: "open" };
+    if (this.query.sid) open.data = JSON.stringify({ sid: this.query.sid });
+    this.writer.write(encodeStreamFrame(open)).catch((err) => this.end(session, err));
+    // Writes keep their order: what is sent from here follows the open
+    // packet, and the server's answer cannot come before it.
+    this.onOpen();
+  }
+
+  write(packets) {
+    const session = this.session;
+    const writer = this.writer;
+    if (!writer) return; // the session ended; its close is on the way
+    this.writable = false;
+    let last = null;
+    for (const p of packets) {
+      if (last) last.catch(() => {}); // the last one reports the failure
+      last = writer.write(encodeStreamFrame(p));
+    }
+    // Resolves once the stream took the frames: the flow control of QUIC
+    // is the back pressure of the write buffer.
+    last.then(
+      () => {
+        if (this.session !== session) return;
+        this.writable = true;
+        this.emitReserved("drain");
+      },
+      (err) => this.end(session, err),
+    );
+  }
+
+  // end reports the end of session once: an error (the network, the
+  // server refusing the session, a bad frame) or a close.
+  end(session, err) {
+    if (this.session !== session) return;
+    this.session = null;
+    this.writer = null;
+    try {
+      session.close();
+    } catch (e) {
+      // Already closed.
+    }
+    if (err) this.onError("webtransport error", err);
+    else this.onClose({ description: "webtransport session closed" });
+  }
+
+  doClose() {
+    const session = this.session;
+    const writer = this.writer;
+    this.session = null;
+    this.writer = null;
+    if (!session) return;
+    // Closing the session drops what the server has not read yet (a
+    // Socket.IO disconnect written just before): end our stream instead;
+    // the server reads to its end and closes the session. The timer is for
+    // a server that does not.
+    const close = () => {
+      try {
+        session.close();
+      } catch (e) {
+        // Already closed.
+      }
+    };
+    if (!writer) {
+      close();
+      return;
+    }
+    writer.close().catch(close);
+    setTimeout(close, 2000);
+  }
+}
+
+const TRANSPORTS = { polling: Polling, websocket: WS, webtransport: WT };
 
 // -------------------------------------------------------- engine.io socket
 
@@ -435,7 +690,10 @@ class EngineSocket extends Emitter {
     this.secure = opts.secure !== undefined ? opts.secure : u.protocol === "https:" || u.protocol === "wss:";
     this.hostname = opts.hostname || u.hostname.replace(/^\[|\]$/g, "");
     this.port = opts.port || u.port || (this.secure ? "443" : "80");
-    this.transports = (opts.transports || ["polling", "websocket"]).filter((t) => TRANSPORTS[t]);
+    // WebTransport only when the page asks for it and the browser has it.
+    this.transports = (opts.transports || ["polling", "websocket"]).filter(
+      (t) => TRANSPORTS[t] && (t !== "webtransport" || webTransportImpl(opts)),
+    );
     this.opts = Object.assign(
       { path: "/engine.io", upgrade: true, timestampParam: "t", withCredentials: false },
       opts,

@@ -3,7 +3,8 @@
 // on --addr, over WebTransport (HTTP/3) on the same port in UDP, with a self-signed
 // certificate made at start whose SHA-256 it prints for the page's
 // serverCertificateHashes. It serves the page's client script from
-// --client (the official socket.io-client bundle in node_modules).
+// --client (the official socket.io-client bundle in node_modules) on /, and
+// our browser client (package web) on /ours/.
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 
 	"github.com/sockio/sockio"
 	"github.com/sockio/sockio/engineio/webtransport"
+	"github.com/sockio/sockio/web"
 )
 
 func main() {
@@ -42,6 +44,8 @@ func run(addr, client string) error {
 		s.On("echo", func(v any, ack sockio.Ack) { ack(v) })
 		s.On("bin", func(b []byte, ack sockio.Ack) { ack(len(b), b) })
 		s.On("shout", func(msg string) { _ = io.Emit("shouted", msg) })
+		// Who left and why, for the pages that watch a peer close.
+		s.On("disconnect", func(reason string) { _ = io.Emit("left", s.ID(), reason) })
 	})
 
 	cert, hash, err := webtransport.SelfSignedCert([]string{"127.0.0.1", "localhost"}, 10*24*time.Hour)
@@ -69,6 +73,11 @@ func run(addr, client string) error {
 	mux.HandleFunc("/client.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		http.ServeFile(w, r, client)
+	})
+	mux.Handle("GET /ours/socket.io.js", web.Client())
+	mux.HandleFunc("GET /ours/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<!doctype html><title>webtransport, our client</title><script src="/ours/socket.io.js"></script>`)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
