@@ -180,6 +180,34 @@ func (s *Session) flushWebSocket(ws *wsconn.Conn) {
 	}
 }
 
+// switchTransport moves a polling session onto its probed transport once
+// the client sent the upgrade packet; set installs the transport, under
+// the session's locks. It reports false when the session closed
+// meanwhile (the caller drops the probe). A closing session upgrades too,
+// as in the reference: what it still has to send (its close included)
+// then goes out on the new transport instead of waiting for a poll that
+// will not come.
+func (s *Session) switchTransport(transport string, set func()) bool {
+	s.postMu.Lock() // a POST delivering now finishes first
+	defer s.postMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateClosed {
+		return false
+	}
+	s.transport = transport
+	s.srv.stats.upgrades.Add(1)
+	set()
+	s.upgrading, s.probed = false, false
+	s.upgradeInHand.Store(false)
+	s.wakePollLocked()
+	s.kickLocked()
+	if s.state == stateClosing && !s.flushing {
+		go s.finish("", nil, packet.Close)
+	}
+	return true
+}
+
 // flushWith drains the queue with write until it is empty or a write
 // fails (its error is returned, the session's writer released). Only one
 // writer runs per session (s.flushing), so sends never wait for the
@@ -303,32 +331,15 @@ func (s *Session) upgrade(w http.ResponseWriter, r *http.Request) {
 				s.endUpgrade(ws)
 				return
 			}
-			s.postMu.Lock() // a POST delivering now finishes first
-			s.mu.Lock()
-			if s.state == stateClosed {
-				s.mu.Unlock()
-				s.postMu.Unlock()
+			if !s.switchTransport(WebSocket, func() {
+				s.ws, s.probeWS = ws, nil
+				if s.eio3 != nil {
+					s.eio3.wsB64 = askedBase64(r.URL.Query()) // the websocket's own request decides
+				}
+			}) {
 				s.endUpgrade(ws)
 				return
 			}
-			// A closing session upgrades too, as in the reference: what it
-			// still has to send (its close included) then goes out here
-			// instead of waiting for a poll that will not come.
-			s.transport = WebSocket
-			s.srv.stats.upgrades.Add(1)
-			s.ws, s.probeWS = ws, nil
-			if s.eio3 != nil {
-				s.eio3.wsB64 = askedBase64(r.URL.Query()) // the websocket's own request decides
-			}
-			s.upgrading, s.probed = false, false
-			s.upgradeInHand.Store(false)
-			s.wakePollLocked()
-			s.kickLocked()
-			if s.state == stateClosing && !s.flushing {
-				go s.finish("", nil, packet.Close)
-			}
-			s.mu.Unlock()
-			s.postMu.Unlock()
 			s.watchWebSocket(ws) // and return, as after a direct handshake
 			return
 		default:

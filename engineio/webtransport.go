@@ -231,26 +231,10 @@ func (s *Session) upgradeWebTransport(c *wtConn) {
 				fail()
 				return
 			}
-			s.postMu.Lock()
-			s.mu.Lock()
-			if s.state == stateClosed {
-				s.mu.Unlock()
-				s.postMu.Unlock()
+			if !s.switchTransport(WebTransport, func() { s.wt, s.probeWT = c, nil }) {
 				fail()
 				return
 			}
-			s.transport = WebTransport
-			s.srv.stats.upgrades.Add(1)
-			s.wt, s.probeWT = c, nil
-			s.upgrading, s.probed = false, false
-			s.upgradeInHand.Store(false)
-			s.wakePollLocked()
-			s.kickLocked()
-			if s.state == stateClosing && !s.flushing {
-				go s.finish("", nil, packet.Close)
-			}
-			s.mu.Unlock()
-			s.postMu.Unlock()
 			s.readWebTransport(c)
 			return
 		default:
