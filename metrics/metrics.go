@@ -72,7 +72,7 @@ var (
 	engineClients = desc("engine_clients", "Engine.IO connections open now, by transport.", "transport")
 	engineOpened  = desc("engine_connections_total", "Engine.IO connections opened, by the transport of their handshake.", "transport")
 	engineClosed  = desc("engine_disconnections_total", "Engine.IO connections closed, by reason (slow_consumer: the send queue filled up).", "reason")
-	upgrades      = desc("engine_upgrades_total", "Polling connections upgraded to WebSocket.")
+	upgrades      = desc("engine_upgrades_total", "Polling connections upgraded (to WebSocket or WebTransport).")
 	upgradeFailed = desc("engine_upgrade_failures_total", "Upgrades abandoned (the connection went on polling).")
 	packetsIn     = desc("engine_packets_received_total", "Engine.IO packets received.")
 	packetsOut    = desc("engine_packets_sent_total", "Engine.IO packets written to a transport.")

@@ -68,16 +68,22 @@ async function session(page, wtURL, hash, transports) {
   );
 }
 
+// start runs the test server and a browser: the server's WebTransport
+// URL and certificate hash, the page's base URL.
+async function start() {
+  const srv = server();
+  try {
+    const m = await srv.start(20_000);
+    return { srv, browser: await launch(), wtURL: `https://${m[1]}`, hash: m[2], base: `http://${m[3]}` };
+  } catch (err) {
+    await srv.stop();
+    throw err;
+  }
+}
+
 describe("WebTransport in Chromium, official socket.io-client", () => {
   let srv, browser, wtURL, hash, base;
-  before(async () => {
-    srv = server();
-    const m = await srv.start(20_000);
-    wtURL = `https://${m[1]}`;
-    hash = m[2];
-    base = `http://${m[3]}`;
-    browser = await launch();
-  });
+  before(async () => ({ srv, browser, wtURL, hash, base } = await start()));
   after(async () => {
     await browser?.close();
     await srv?.stop();
@@ -126,14 +132,7 @@ window.wt = (() => {
 
 describe("WebTransport in Chromium, our browser client", () => {
   let srv, browser, wtURL, hash, base;
-  before(async () => {
-    srv = server();
-    const m = await srv.start(20_000);
-    wtURL = `https://${m[1]}`;
-    hash = m[2];
-    base = `http://${m[3]}`;
-    browser = await launch();
-  });
+  before(async () => ({ srv, browser, wtURL, hash, base } = await start()));
   after(async () => {
     await browser?.close();
     await srv?.stop();
